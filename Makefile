@@ -1,0 +1,113 @@
+# mitsu: a C web framework with a high-interaction honeypot built in.
+# Plain make. Everything lands in build/. See README.md for the targets.
+
+CC       ?= cc
+CLANG    ?= clang
+BUILD    ?= build
+CSTD     := -std=c17 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+OPT      ?= -O2 -g
+CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Iinclude -Isrc
+LDLIBS   += -pthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/http/*.c src/web/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+EXAMPLES := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
+EX_BIN   := $(EXAMPLES:%=$(BUILD)/examples/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_ASAN:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+
+CRITERION_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+.PHONY: all lib examples tests deps deps-test run test test-unit test-asan test-integration \
+        fuzz fuzz-build bench clean
+.DEFAULT_GOAL := all
+
+all: lib examples
+
+lib: $(BUILD)/libmitsu.a $(BUILD)/libmitsu.so
+examples: $(EX_BIN)
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -O1 -MMD -MP -c $< -o $@
+
+$(BUILD)/libmitsu.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libmitsu-asan.a: $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libmitsu.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(BUILD)/examples/%: examples/%/*.c $(BUILD)/libmitsu.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmitsu.a $(LDLIBS)
+
+# Unit tests may #include the .c they specify, to reach static functions.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmitsu.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libmitsu.a $(CRITERION_LIBS) $(LDLIBS)
+
+$(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libmitsu-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -O1 -Wno-missing-prototypes -o $@ $< $(BUILD)/libmitsu-asan.a $(CRITERION_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/testapp: tests/integration/testapp.c $(BUILD)/libmitsu.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmitsu.a $(LDLIBS)
+
+$(BUILD)/tests/testapp-asan: tests/integration/testapp.c $(BUILD)/libmitsu-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -O1 -o $@ $< $(BUILD)/libmitsu-asan.a $(LDLIBS)
+
+tests: $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/tests/testapp $(BUILD)/tests/testapp-asan
+
+# libFuzzer targets: clang only; each links the library sources compiled with the fuzzer.
+FUZZ_FLAGS := $(CSTD) -g -O1 -Iinclude -Isrc -pthread -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) -pthread
+
+fuzz-build: $(FUZZ_BIN)
+
+# make fuzz FUZZ_SECONDS=600 runs every target that long.
+FUZZ_SECONDS ?= 60
+fuzz: deps-fuzz fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
+run: deps all
+	@scripts/run.sh
+
+test: deps-test
+	@$(MAKE) --no-print-directory all tests fuzz-build
+	@scripts/test.sh
+
+bench: deps all
+	@scripts/deps.sh bench
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, or says exactly how to when not root.
+# Usage: scripts/deps.sh build|test|bench|fuzz ...   (groups may be combined)
+set -eu
+
+pkgs_build="make gcc pkg-config libc6-dev"
+pkgs_test="$pkgs_build clang libclang-rt-14-dev libcriterion-dev python3 python3-h11 curl slowhttptest valgrind"
+pkgs_fuzz="clang libclang-rt-14-dev"
+pkgs_bench="$pkgs_build wrk nginx-light procps"
+
+want=""
+for group in "$@"; do
+    case "$group" in
+    build) want="$want $pkgs_build" ;;
+    test) want="$want $pkgs_test" ;;
+    fuzz) want="$want $pkgs_fuzz" ;;
+    bench) want="$want $pkgs_bench" ;;
+    *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for p in $want; do
+    case " $missing " in *" $p "*) continue ;; esac
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "mitsu needs these Debian packages:$missing" >&2
+    echo "run as root:  apt-get update && $line" >&2
+    exit 1
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2
+# A freshly installed nginx starts a system-wide instance on port 80; the bench runs its own.
+if echo "$missing" | grep -q nginx; then
+    (systemctl stop nginx || service nginx stop || true) >/dev/null 2>&1
+fi

@@ -1,0 +1,198 @@
+"""Integration-test harness: starts a mitsu server on an ephemeral loopback port, speaks raw
+bytes to it, and counts results. Each test file ends with one line 'N passed, N failed'."""
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+# The sanitizer build by default: every integration test is also a memory-safety test.
+DEFAULT_SERVER = os.environ.get("MITSU_TEST_SERVER",
+                                os.path.join(BUILD, "tests", "testapp-asan"))
+
+
+class Server:
+    """A running server process; use as a context manager."""
+
+    def __init__(self, binary=DEFAULT_SERVER, workers=1, env=None, listen="127.0.0.1:0"):
+        self.binary = binary
+        self.env = dict(os.environ)
+        self.env["MITSU_SERVER_LISTEN"] = listen
+        self.env["MITSU_SERVER_WORKERS"] = str(workers)
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        if env:
+            self.env.update(env)
+        self.proc = None
+        self.port = None
+        self.host = "127.0.0.1"
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary], env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        line = b""
+        while time.time() < deadline:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if r:
+                line = self.proc.stdout.readline()
+                m = re.search(rb"listening on http://\[?([^\]/]+?)\]?:(\d+)/", line)
+                if m:
+                    self.host = m.group(1).decode()
+                    self.port = int(m.group(2))
+                    return self
+                if not line:
+                    break
+            if self.proc.poll() is not None:
+                break
+        err = self.proc.stderr.read() if self.proc.poll() is not None else b""
+        self.kill()
+        raise RuntimeError("server did not start: %r %r" % (line, err))
+
+    def url(self, path="/"):
+        return "http://%s:%d%s" % (self.host, self.port, path)
+
+    def stop(self, timeout=15):
+        """SIGTERM, wait; returns the exit status (and checks stderr for sanitizer reports)."""
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        return self.proc.returncode
+
+    def stderr_text(self):
+        try:
+            return self.proc.stderr.read().decode(errors="replace")
+        except Exception:
+            return ""
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        rc = self.stop()
+        err = self.stderr_text()
+        if "Sanitizer" in err or "runtime error" in err:
+            raise AssertionError("sanitizer report from the server:\n" + err[-4000:])
+        if exc[0] is None and rc not in (0, None):
+            raise AssertionError("server exited with %r; stderr:\n%s" % (rc, err[-2000:]))
+        return False
+
+
+def connect(server, timeout=5):
+    s = socket.create_connection((server.host, server.port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def exchange(server, data, timeout=3, pieces=None):
+    """Sends data (or a list of pieces, one write each) and reads until the server closes or
+    `timeout` seconds pass with nothing new. Returns (bytes received, closed_by_server)."""
+    s = connect(server, timeout)
+    try:
+        for piece in (pieces if pieces is not None else [data]):
+            s.sendall(piece)
+            if pieces is not None:
+                time.sleep(0.02)
+        return read_all(s, timeout)
+    finally:
+        s.close()
+
+
+def read_all(s, timeout=3):
+    chunks = []
+    s.settimeout(timeout)
+    closed = False
+    while True:
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            closed = True
+            break
+        if not b:
+            closed = True
+            break
+        chunks.append(b)
+    return b"".join(chunks), closed
+
+
+def statuses(data):
+    """Status codes of every response in a byte stream, in order."""
+    return [int(m) for m in re.findall(rb"(?:^|\n)HTTP/1\.1 (\d{3}) ", data)]
+
+
+def parse_responses(data):
+    """Splits a stream of responses (Content-Length or chunked framing) into
+    (status, headers dict lower-cased, body) triples."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        head = data[:end].decode("latin-1").split("\r\n")
+        data = data[end + 4:]
+        status = int(head[0].split(" ")[1])
+        headers = {}
+        for line in head[1:]:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        body = b""
+        if "content-length" in headers:
+            n = int(headers["content-length"])
+            body, data = data[:n], data[n:]
+        elif headers.get("transfer-encoding") == "chunked":
+            while True:
+                line_end = data.find(b"\r\n")
+                size = int(data[:line_end], 16)
+                data = data[line_end + 2:]
+                if size == 0:
+                    data = data[2:]
+                    break
+                body += data[:size]
+                data = data[size + 2:]
+        out.append((status, headers, body))
+    return out
+
+
+_tests = []
+
+
+def test(fn):
+    _tests.append(fn)
+    return fn
+
+
+def run(server_factory=None):
+    """Runs every @test function, each given a fresh or shared server as it asks, and prints
+    the summary line. Exits non-zero on any failure."""
+    passed = failed = 0
+    only = os.environ.get("TEST_ONLY")
+    for fn in _tests:
+        if only and only not in fn.__name__:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+            passed += 1
+            print("PASS %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % fn.__name__, flush=True)
+            traceback.print_exc(limit=4, file=sys.stdout)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    sys.exit(1 if failed else 0)
