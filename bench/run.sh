@@ -175,6 +175,14 @@ cpu_ticks() {
     CPU_TICKS=$total
 }
 
+# Busy CPU ticks of the whole machine (user nice system irq softirq, all
+# CPUs) from /proc/stat, in $ALL_TICKS.
+machine_ticks() {
+    local _cpu user nice sys _idle _iowait irq softirq _rest
+    read -r _cpu user nice sys _idle _iowait irq softirq _rest </proc/stat
+    ALL_TICKS=$((user + nice + sys + irq + softirq))
+}
+
 # CPU ticks of this shell's reaped children (i.e. wrk, once waited for).
 self_child_ticks() {
     local line
@@ -269,12 +277,15 @@ stop_server() {
 
 # run_wrk PORT THREADS CPUSET DURATION DEPTH: runs wrk, measuring the CPU time
 # of the server tree SERVER_PID over the run. Sets R_REQ R_DUR_US R_P99_US
-# R_ERR R_SRV_TICKS R_WRK_TICKS; returns non-zero if wrk failed.
+# R_ERR R_SRV_TICKS R_WRK_TICKS R_OTHER_TICKS (busy CPU of the machine not
+# charged to the server or wrk: other processes, and kernel softirq work);
+# returns non-zero if wrk failed.
 run_wrk() {
     local port=$1 threads=$2 cpus=$3 duration=$4 depth=$5 out="$TMP/wrk.out"
-    local pid rc before self_before line
+    local pid rc before self_before all_before line
     cpu_ticks "$SERVER_PID"; before=$CPU_TICKS
     self_child_ticks; self_before=$SELF_TICKS
+    machine_ticks; all_before=$ALL_TICKS
     # shellcheck disable=SC2086
     $cpus wrk -t "$threads" -c "$CONNECTIONS" -d "${duration}s" --latency \
         -s "$BENCH_DIR/pipeline.lua" "http://127.0.0.1:$port/" -- "$depth" \
@@ -286,6 +297,8 @@ run_wrk() {
     forget_pid "$pid"
     cpu_ticks "$SERVER_PID"; R_SRV_TICKS=$((CPU_TICKS - before))
     self_child_ticks; R_WRK_TICKS=$((SELF_TICKS - self_before))
+    machine_ticks; R_OTHER_TICKS=$((ALL_TICKS - all_before - R_SRV_TICKS - R_WRK_TICKS))
+    [ "$R_OTHER_TICKS" -lt 0 ] && R_OTHER_TICKS=0
     line=$(grep '^BENCH_RESULT ' "$out")
     if [ "$rc" != 0 ] || [ -z "$line" ]; then
         warn "wrk failed (status $rc):"
@@ -322,13 +335,15 @@ record() { # workers server metric round value
 # measure NAME PORT WORKERS ROUND KIND(ka|pipe)
 measure() {
     local name=$1 port=$2 workers=$3 round=$4 kind=$5
-    local depth=1 rps p99 rpc srv wrk_cpu
+    local depth=1 rps p99 rpc srv wrk_cpu other
     [ "$kind" = pipe ] && depth=$DEPTH
     SERVER_PID=${PIDS[$name]}
     run_wrk "$port" "$WRK_THREADS" "$WRK_CPUS" "$SECONDS_PER_RUN" "$depth" || return 1
     rps=$(calc '%.0f' "$R_REQ / ($R_DUR_US / 1e6)")
     srv=$(calc '%.0f' "100 * $R_SRV_TICKS / $CLK_TCK / ($R_DUR_US / 1e6)")
     wrk_cpu=$(calc '%.0f' "100 * $R_WRK_TICKS / $CLK_TCK / ($R_DUR_US / 1e6)")
+    other=$(calc '%.0f' "100 * $R_OTHER_TICKS / $CLK_TCK / ($R_DUR_US / 1e6)")
+    record "$workers" "$name" other "$round" "$other"
     if [ "$R_SRV_TICKS" -gt 0 ]; then
         rpc=$(calc '%.0f' "$R_REQ / ($R_SRV_TICKS / $CLK_TCK)")
     else
@@ -341,15 +356,15 @@ measure() {
         record "$workers" "$name" rpc "$round" "$rpc"
         record "$workers" "$name" cpu "$round" "$srv"
         record "$workers" "$name" wcpu "$round" "$wrk_cpu"
-        printf '  %-5s keep-alive  %9s req/s  p99 %7s ms  %9s req/CPU-s  server CPU %3s%%  wrk CPU %3s%%' \
-            "$name" "$rps" "$p99" "$rpc" "$srv" "$wrk_cpu"
+        printf '  %-5s keep-alive  %8s req/s  p99 %7s ms  %8s req/CPU-s  CPU%%: server %3s wrk %3s other %3s' \
+            "$name" "$rps" "$p99" "$rpc" "$srv" "$wrk_cpu" "$other"
     else
         record "$workers" "$name" pipe "$round" "$rps"
         record "$workers" "$name" pipe_rpc "$round" "$rpc"
         record "$workers" "$name" pipe_cpu "$round" "$srv"
         record "$workers" "$name" pipe_wcpu "$round" "$wrk_cpu"
-        printf '  %-5s pipelined   %9s req/s                 %9s req/CPU-s  server CPU %3s%%  wrk CPU %3s%%' \
-            "$name" "$rps" "$rpc" "$srv" "$wrk_cpu"
+        printf '  %-5s pipelined   %8s req/s                 %8s req/CPU-s  CPU%%: server %3s wrk %3s other %3s' \
+            "$name" "$rps" "$rpc" "$srv" "$wrk_cpu" "$other"
     fi
     [ "$R_ERR" -gt 0 ] && printf '  (%s errors)' "$R_ERR"
     printf '\n'
@@ -387,8 +402,16 @@ bound_tag() {
             else if (s >= 90) print "  [server-bound]" }'
     else
         awk -v s="$srv" -v c="$wrk" -v n="$NCPU" 'BEGIN {
-            if (s + c >= 90 * n) print "  [all " n " CPUs busy: server " s "% + wrk " c "%]" }'
+            if (s + c >= 90 * n) print "  [CPU-bound: server " s "% + wrk " c "% of " n " CPUs]" }'
     fi
+}
+
+# Runs during which the rest of the machine used a lot of CPU (other
+# processes, unattributed kernel work): their req/s are not trustworthy.
+noise_note() {
+    awk -F'\t' '$3 == "other" && $5 + 0 >= 30 { n++; if ($5 + 0 > max) max = $5 + 0 }
+        END { if (n) printf "note: %d run(s) saw >= 30%% CPU used outside server and wrk (max %d%%):" \
+              " the machine was busy, req/s and p99 are noisy; req per CPU-s holds up best.\n", n, max }' "$RESULTS"
 }
 
 # row LABEL WORKERS METRIC FORMAT GOAL(or -) DIRECTION(higher|lower|info) [TAG]
@@ -438,6 +461,7 @@ summary() {
         fi
     done
     log ""
+    noise_note
     if [ "$MISSES" = 0 ]; then
         log "goals: all met"
     else

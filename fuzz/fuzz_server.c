@@ -1,6 +1,7 @@
 /* libFuzzer target: the whole server over a socketpair. Each input is a client's byte stream,
  * split into separate writes at "\n--MARK--\n"; the server must answer or close, never crash,
  * hang or leak, and every response must start with a status line. */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int big = 1 << 20;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
     http_worker *w = http_server_worker(server, 0);
     w->now = http_now_ms();
     if (!conn_open(w, sv[1], NULL, 0)) {

@@ -565,7 +565,8 @@ int http_parse_head(const char *buf, size_t len, const http_limits *limits, http
     NEED(p + 1);
     if (p[1] != '\n')
         return fail(err, &E_BARE_CR);
-    int major = p[-3] - '0', minor = p[-1] - '0';
+    /* RFC 9110 §6.2: 1.2-1.9 are handled as 1.1. */
+    int major = p[-3] - '0', minor = p[-1] == '0' ? 0 : 1;
     p += 2;
 
     /* The line is whole: decide what depends on all of it. */
@@ -666,16 +667,16 @@ int http_parse_head(const char *buf, size_t len, const http_limits *limits, http
     req->method_name.len = (size_t)(me - m);
     req->target.base = (const char *)t;
     req->target.len = (size_t)(te - t);
-    req->minor_version = minor == 0 ? 0 : 1; /* RFC 9110 §6.2: 1.2-1.9 are handled as 1.1 */
+    req->minor_version = minor;
     if (authority.base) /* RFC 9112 §3.2.2: the target's authority overrides Host */
         req->host = authority;
     req->headers = headers;
     req->nheaders = n;
     req->body_kind = f.has_te ? HTTP_BODY_CHUNKED : f.has_cl ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
     req->content_length = f.has_cl ? f.cl : 0;
-    req->keep_alive = f.close ? 0 : req->minor_version == 1 ? 1 : f.keep_alive;
+    req->keep_alive = f.close ? 0 : minor == 1 ? 1 : f.keep_alive;
     /* RFC 9110 §10.1.1: a 100-continue in an HTTP/1.0 request MUST be ignored. */
-    req->expect_continue = f.expect_continue && req->minor_version == 1;
+    req->expect_continue = f.expect_continue && minor == 1;
     return (int)(p - start);
 }
 
@@ -694,7 +695,8 @@ enum chunk_state {
     CH_EXT_TOKEN,   /* in a token value */
     CH_EXT_QSTR,    /* in a quoted-string */
     CH_EXT_QPAIR,   /* after a backslash in it */
-    CH_EXT_AFTER,   /* after a value: BWS ";" or CRLF */
+    CH_EXT_AFTER,   /* after a quoted-string value: BWS ";" or CRLF */
+    CH_EXT_WS,      /* BWS after a value: only before ";" */
     CH_LINE_LF,     /* CR seen on the chunk line */
     CH_DATA,        /* chunk data */
     CH_DATA_CR,     /* CRLF after the data */
@@ -727,7 +729,7 @@ static int hexval(unsigned char c)
 /* One framing byte. Returns the error, or NULL. d->remaining holds the size being read. */
 static const http_error *chunk_byte(http_chunked *d, unsigned char c)
 {
-    if (d->state <= CH_EXT_AFTER && c != '\r') {
+    if (d->state <= CH_EXT_WS && c != '\r') {
         if (c == '\n')
             return &E_CHUNK_BARE_LF; /* §7.1: chunk lines end with CRLF */
         if (++d->line_len > d->max_chunk_line)
@@ -786,7 +788,7 @@ static const http_error *chunk_byte(http_chunked *d, unsigned char c)
         else if (c == '=' && d->state == CH_EXT_NAME)
             d->state = CH_EXT_VAL0;
         else if (IS_OWS(c))
-            d->state = d->state == CH_EXT_NAME ? CH_EXT_NAME_WS : CH_EXT_AFTER;
+            d->state = d->state == CH_EXT_NAME ? CH_EXT_NAME_WS : CH_EXT_WS;
         else
             return &E_CHUNK_EXT;
         return NULL;
@@ -820,12 +822,15 @@ static const http_error *chunk_byte(http_chunked *d, unsigned char c)
         d->state = CH_EXT_QSTR;
         return NULL;
     case CH_EXT_AFTER:
+    case CH_EXT_WS:
         if (c == ';')
             d->state = CH_EXT_NAME0;
-        else if (c == '\r')
+        else if (c == '\r' && d->state == CH_EXT_AFTER)
             d->state = CH_LINE_LF;
-        else if (!IS_OWS(c))
-            return &E_CHUNK_EXT;
+        else if (IS_OWS(c))
+            d->state = CH_EXT_WS;
+        else
+            return &E_CHUNK_EXT; /* §7.1.1: no BWS before the CRLF */
         return NULL;
     case CH_LINE_LF:
         if (c != '\n')
