@@ -7,8 +7,12 @@ BUILD    ?= build
 CSTD     := -std=c17 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 OPT      ?= -O2 -g
-CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Iinclude -Isrc
-LDLIBS   += -pthread
+# Libraries from Debian, found with pkg-config (scripts/deps.sh installs them).
+PKGS     := libcrypto inih jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Iinclude -Isrc $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(wildcard src/base/*.c src/http/*.c src/web/*.c))
@@ -81,10 +85,10 @@ $(BUILD)/tests/testapp-asan: tests/integration/testapp.c $(BUILD)/libmitsu-asan.
 tests: $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/tests/testapp $(BUILD)/tests/testapp-asan
 
 # libFuzzer targets: clang only; each links the library sources compiled with the fuzzer.
-FUZZ_FLAGS := $(CSTD) -g -O1 -Iinclude -Isrc -pthread -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS := $(CSTD) -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) -pthread -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) -pthread
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
