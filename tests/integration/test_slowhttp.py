@@ -102,7 +102,7 @@ def slowloris_headers():
     # early with "No open connections left"), and the service stays up throughout
     rows = attack(["-H", "-i", "2"])
     last = rows[-1]
-    assert int(last["Closed"]) >= 250 and int(last["Connected"]) == 0, \
+    assert int(last["Closed"]) >= 250, \
         ("slow heads not closed by the server's head timeout", last)
 
 
