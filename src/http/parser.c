@@ -345,29 +345,6 @@ static const http_error *target_form(const unsigned char *t, size_t n, enum http
 
 /* --- fields with framing or connection semantics ---------------------------------------- */
 
-enum field_id { F_OTHER, F_HOST, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, F_CONNECTION, F_EXPECT };
-
-static const struct {
-    const char *name;
-    size_t len;
-    enum field_id id;
-} known_fields[] = {
-    {"host", 4, F_HOST},
-    {"content-length", 14, F_CONTENT_LENGTH},
-    {"transfer-encoding", 17, F_TRANSFER_ENCODING},
-    {"connection", 10, F_CONNECTION},
-    {"expect", 6, F_EXPECT},
-};
-
-static enum field_id field_lookup(http_slice name)
-{
-    for (size_t i = 0; i < sizeof known_fields / sizeof known_fields[0]; i++)
-        if (mem_ieq((const unsigned char *)name.base, name.len, known_fields[i].name,
-                    known_fields[i].len))
-            return known_fields[i].id;
-    return F_OTHER;
-}
-
 /* Walks a #list (RFC 9110 §5.6.1): each element between commas, OWS trimmed, empty ones too. */
 typedef struct list_iter {
     const unsigned char *p, *end;
@@ -406,72 +383,117 @@ typedef struct framing {
     int close, keep_alive, expect_continue, expect_other;
 } framing;
 
+/* §3.2: exactly one Host; an empty value is allowed (a target URI may lack a host). */
+static const http_error *field_host(const http_header *h, const http_limits *limits, framing *f,
+                                    http_request *req)
+{
+    (void)limits;
+    if (++f->hosts > 1)
+        return &E_HOST_DUP;
+    if (!authority_ok((const unsigned char *)h->value.base, h->value.len, 0, 0))
+        return &E_HOST_SYNTAX;
+    req->host = h->value;
+    return NULL;
+}
+
+/* §6.3(5): one field of 1*DIGIT; a list or a repeat, even of equal values, is refused. */
+static const http_error *field_content_length(const http_header *h, const http_limits *limits,
+                                              framing *f, http_request *req)
+{
+    (void)req;
+    if (f->has_cl)
+        return &E_CL_DUP;
+    f->has_cl = 1;
+    const unsigned char *b = (const unsigned char *)h->value.base, *e = b + h->value.len;
+    if (b == e || !all_of(b, e, C_DIGIT))
+        return &E_CL_SYNTAX;
+    for (; b < e; b++) { /* saturates above the limit: never wraps */
+        unsigned d = (unsigned)(*b - '0');
+        if (d > limits->max_body || f->cl > (limits->max_body - d) / 10) {
+            f->cl_too_large = 1;
+            break;
+        }
+        f->cl = f->cl * 10 + d;
+    }
+    return NULL;
+}
+
+/* §6.1: codings combine across fields, in order; parameters make an element a non-token,
+ * which is fine since no coding we accept takes any. */
+static const http_error *field_transfer_encoding(const http_header *h, const http_limits *limits,
+                                                 framing *f, http_request *req)
+{
+    (void)limits, (void)req;
+    const unsigned char *b, *e;
+    f->has_te = 1;
+    for (list_iter it = list_start(h->value); list_next(&it, &b, &e);) {
+        if (b == e)
+            return &E_TE_EMPTY;
+        if (!is_token(b, e))
+            return &E_TE_SYNTAX;
+        f->te_last_chunked = mem_ieq(b, (size_t)(e - b), "chunked", 7);
+        if (f->te_last_chunked && f->te_chunked++)
+            return &E_TE_CHUNKED_TWICE;
+        f->te_other |= !f->te_last_chunked;
+    }
+    return NULL;
+}
+
+/* RFC 9110 §7.6.1: #connection-option, tokens; empty elements are ignored (§5.6.1). */
+static const http_error *field_connection(const http_header *h, const http_limits *limits,
+                                          framing *f, http_request *req)
+{
+    (void)limits, (void)req;
+    const unsigned char *b, *e;
+    for (list_iter it = list_start(h->value); list_next(&it, &b, &e);) {
+        if (b == e)
+            continue;
+        if (!is_token(b, e))
+            return &E_CONNECTION_SYNTAX;
+        f->close |= mem_ieq(b, (size_t)(e - b), "close", 5);
+        f->keep_alive |= mem_ieq(b, (size_t)(e - b), "keep-alive", 10);
+    }
+    return NULL;
+}
+
+/* RFC 9110 §10.1.1: only 100-continue is defined; anything else is answered 417 at the end. */
+static const http_error *field_expect(const http_header *h, const http_limits *limits, framing *f,
+                                      http_request *req)
+{
+    (void)limits, (void)req;
+    const unsigned char *b, *e;
+    for (list_iter it = list_start(h->value); list_next(&it, &b, &e);) {
+        if (b == e)
+            continue;
+        if (mem_ieq(b, (size_t)(e - b), "100-continue", 12))
+            f->expect_continue = 1;
+        else
+            f->expect_other = 1;
+    }
+    return NULL;
+}
+
+/* The fields with framing or connection semantics, by lowercase name. */
+static const struct {
+    const char *name;
+    size_t len;
+    const http_error *(*check)(const http_header *, const http_limits *, framing *,
+                               http_request *);
+} known_fields[] = {
+    {"host", 4, field_host},
+    {"content-length", 14, field_content_length},
+    {"transfer-encoding", 17, field_transfer_encoding},
+    {"connection", 10, field_connection},
+    {"expect", 6, field_expect},
+};
+
 static const http_error *field_semantics(const http_header *h, const http_limits *limits,
                                          framing *f, http_request *req)
 {
-    const unsigned char *b, *e;
-    list_iter it;
-    switch (field_lookup(h->name)) {
-    case F_OTHER:
-        return NULL;
-    case F_HOST: /* §3.2: exactly one; an empty value is allowed (the URI may lack a host) */
-        if (++f->hosts > 1)
-            return &E_HOST_DUP;
-        if (!authority_ok((const unsigned char *)h->value.base, h->value.len, 0, 0))
-            return &E_HOST_SYNTAX;
-        req->host = h->value;
-        return NULL;
-    case F_CONTENT_LENGTH: /* §6.3(5): one field, 1*DIGIT; a list or a repeat is refused */
-        if (f->has_cl)
-            return &E_CL_DUP;
-        f->has_cl = 1;
-        b = (const unsigned char *)h->value.base;
-        e = b + h->value.len;
-        if (b == e || !all_of(b, e, C_DIGIT))
-            return &E_CL_SYNTAX;
-        for (; b < e; b++) { /* saturates above the limit: never wraps */
-            unsigned d = (unsigned)(*b - '0');
-            if (d > limits->max_body || f->cl > (limits->max_body - d) / 10) {
-                f->cl_too_large = 1;
-                break;
-            }
-            f->cl = f->cl * 10 + d;
-        }
-        return NULL;
-    case F_TRANSFER_ENCODING: /* §6.1: codings combine across fields, in order */
-        f->has_te = 1;
-        for (it = list_start(h->value); list_next(&it, &b, &e);) {
-            if (b == e)
-                return &E_TE_EMPTY;
-            if (!is_token(b, e)) /* also catches parameters, which no coding we know takes */
-                return &E_TE_SYNTAX;
-            f->te_last_chunked = mem_ieq(b, (size_t)(e - b), "chunked", 7);
-            if (f->te_last_chunked && f->te_chunked++)
-                return &E_TE_CHUNKED_TWICE;
-            f->te_other |= !f->te_last_chunked;
-        }
-        return NULL;
-    case F_CONNECTION: /* RFC 9110 §7.6.1: #connection-option; empty elements are ignored */
-        for (it = list_start(h->value); list_next(&it, &b, &e);) {
-            if (b == e)
-                continue;
-            if (!is_token(b, e))
-                return &E_CONNECTION_SYNTAX;
-            f->close |= mem_ieq(b, (size_t)(e - b), "close", 5);
-            f->keep_alive |= mem_ieq(b, (size_t)(e - b), "keep-alive", 10);
-        }
-        return NULL;
-    case F_EXPECT: /* RFC 9110 §10.1.1: only 100-continue is defined */
-        for (it = list_start(h->value); list_next(&it, &b, &e);) {
-            if (b == e)
-                continue;
-            if (mem_ieq(b, (size_t)(e - b), "100-continue", 12))
-                f->expect_continue = 1;
-            else
-                f->expect_other = 1;
-        }
-        return NULL;
-    }
+    for (size_t i = 0; i < sizeof known_fields / sizeof known_fields[0]; i++)
+        if (mem_ieq((const unsigned char *)h->name.base, h->name.len, known_fields[i].name,
+                    known_fields[i].len))
+            return known_fields[i].check(h, limits, f, req);
     return NULL;
 }
 
@@ -506,6 +528,7 @@ int http_parse_head(const char *buf, size_t len, const http_limits *limits, http
 {
     if (limits == NULL)
         limits = &http_default_limits;
+    /* The head's length is returned as an int, so no limit can let it pass INT_MAX. */
     const unsigned char *const start = (const unsigned char *)buf, *const end = start + len;
     size_t max_head = limits->max_head < (size_t)INT_MAX ? limits->max_head : (size_t)INT_MAX;
     const unsigned char *const lim = len <= max_head ? end : start + max_head;
