@@ -100,15 +100,18 @@ fuzz: deps-fuzz fuzz-build
 deps-fuzz:
 	@scripts/deps.sh fuzz
 
-run: deps all
+# Set-up first, then a sub-make: pkg-config must see the packages deps just installed.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run.sh
 
 test: deps-test
 	@$(MAKE) --no-print-directory all tests fuzz-build
 	@scripts/test.sh
 
-bench: deps all
+bench: deps
 	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
 clean:

@@ -22,7 +22,7 @@ add() { # add PASSED FAILED SUITE
 run_criterion() {
     bin=$1
     name=$2
-    log="$log_dir/$name.log"
+    log="$log_dir/$(echo "$name" | tr / -).log"
     "$bin" --jobs=2 >"$log" 2>&1
     rc=$?
     line=$(grep 'Synthesis:' "$log" | tail -n 1)
@@ -44,7 +44,7 @@ run_criterion() {
 run_python() {
     script=$1
     name=$(basename "$script" .py)
-    log="$log_dir/$name.log"
+    log="$log_dir/$(echo "$name" | tr / -).log"
     timeout 600 "$PY" "$script" >"$log" 2>&1
     rc=$?
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -64,7 +64,7 @@ run_python() {
 run_fuzz() {
     bin=$1
     name=$(basename "$bin")
-    log="$log_dir/$name.log"
+    log="$log_dir/$(echo "$name" | tr / -).log"
     corpus="$BUILD/fuzz-corpus/$name"
     mkdir -p "$corpus"
     seeds=../shared/conformance/h2o-fuzz/http1-corpus
