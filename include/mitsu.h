@@ -29,22 +29,55 @@ typedef int (*mitsu_handler)(mitsu_req *req, mitsu_res *res);
 
 /* ---- Application ---------------------------------------------------------------------- */
 
-/* Creates an application. config_path may be NULL (defaults). The environment overrides:
+/* Creates an application from an INI configuration file (docs/config.md lists every key), or
+ * from defaults when config_path is NULL. MITSU_SECTION_KEY environment variables override the
+ * file, e.g.:
  *   MITSU_SERVER_LISTEN   listen addresses, e.g. "127.0.0.1:8080" or "[::1]:8080,127.0.0.1:8080"
  *   MITSU_SERVER_WORKERS  worker threads (default: one per online CPU)
- * Returns NULL (with a message on stderr) on a bad setting. Free with mitsu_app_free(). */
+ * Returns NULL, with every problem printed on stderr as "FILE:LINE: message", when the
+ * configuration is wrong: exit with status 2 then. Free with mitsu_app_free(). */
 mitsu_app *mitsu_app_new(const char *config_path);
 
-/* Registers a handler for a method ("GET", "POST", ..., or "*" for any) and a path.
- * A path ending in "/" then "*" matches that prefix and anything below it. A GET route also serves
- * HEAD. A path no route matches gets 404; a path matched only for other methods gets 405
- * with an Allow header. Returns 0, or -1 on a bad pattern or out of memory. */
+/* A configuration value as text ("server", "listen"), or NULL for a key the schema lacks. */
+const char *mitsu_config(const mitsu_app *app, const char *section, const char *key);
+
+/* Per-route options; zero means the default. */
+typedef struct mitsu_route_opts {
+    uint64_t max_body; /* request body limit for this route, in bytes */
+} mitsu_route_opts;
+
+/* Registers a handler for a method ("GET", "POST", ..., or "*" for any) and a path pattern:
+ * static segments, ":name" parameters (one whole segment, read with mitsu_param) and a final
+ * "*name" wildcard for the rest of the path. Static beats parameter beats wildcard. A GET route
+ * also serves HEAD; OPTIONS is answered with the Allow list; a path no route matches gets 404;
+ * a path matched only for other methods gets 405 with an Allow header.
+ * Returns 0, or -1 on a bad or conflicting pattern (with a message on stderr).
+ * Example: mitsu_get(app, "/users/:id/posts/:post", show_post); */
 int mitsu_route(mitsu_app *app, const char *method, const char *path, mitsu_handler handler);
+int mitsu_route_ex(mitsu_app *app, const char *method, const char *path, mitsu_handler handler,
+                   const mitsu_route_opts *opts);
 #define mitsu_get(app, path, h) mitsu_route((app), "GET", (path), (h))
 #define mitsu_post(app, path, h) mitsu_route((app), "POST", (path), (h))
 #define mitsu_put(app, path, h) mitsu_route((app), "PUT", (path), (h))
 #define mitsu_patch(app, path, h) mitsu_route((app), "PATCH", (path), (h))
 #define mitsu_delete(app, path, h) mitsu_route((app), "DELETE", (path), (h))
+
+/* Serves the files below `dir` under the URL prefix (e.g. "/static"): MIME types, ETag and
+ * Last-Modified with 304, byte ranges, and nothing outside dir (no "..", no symlink escape).
+ * 0, or -1 when dir cannot be opened. */
+int mitsu_static(mitsu_app *app, const char *prefix, const char *dir);
+
+/* Hooks, as in Bottle: before-request hooks run in order before routing, after-request hooks
+ * run in order after the handler, and see the final status. A before hook returns MITSU_NEXT to
+ * go on, or MITSU_DONE when it has answered the request itself (the handler is then skipped,
+ * the after hooks still run); -1 means 500. After hooks return 0 (or -1: logged, ignored). */
+enum mitsu_hook_point { MITSU_BEFORE_REQUEST, MITSU_AFTER_REQUEST };
+enum { MITSU_NEXT = 0, MITSU_DONE = 1 };
+int mitsu_hook(mitsu_app *app, enum mitsu_hook_point point, mitsu_handler hook);
+
+/* A handler for an error status (404, 405, 500, or any status given to mitsu_abort): it
+ * renders the page the client sees. mitsu_res_status() tells the status. */
+int mitsu_error_handler(mitsu_app *app, int status, mitsu_handler handler);
 
 /* Starts the server and blocks until SIGTERM or SIGINT; then stops accepting, lets requests in
  * flight finish, and returns 0 (non-zero if it could not start, with a message on stderr).
@@ -58,6 +91,7 @@ int mitsu_app_port(const mitsu_app *app);
 void mitsu_app_free(mitsu_app *app);
 
 /* ---- Request -------------------------------------------------------------------------- */
+/* Every string returned here is NUL-terminated and lives until the response is sent. */
 
 const char *mitsu_req_method(const mitsu_req *req); /* "GET", "POST", ... */
 const char *mitsu_req_path(const mitsu_req *req);   /* "/a/b", still percent-encoded */
@@ -67,12 +101,58 @@ const char *mitsu_req_query(const mitsu_req *req);  /* after '?', or "" */
 const char *mitsu_req_header(const mitsu_req *req, const char *name);
 /* The decoded request body (chunked bodies arrive whole) and its length; never NULL. */
 const char *mitsu_req_body(const mitsu_req *req, size_t *len);
+/* The client's address: the peer, or, when the peer is listed in [server] trusted_proxies,
+ * the right-most untrusted address of Forwarded / X-Forwarded-For. */
+const char *mitsu_client_ip(const mitsu_req *req);
+
+/* Rewrites the path used for routing (the paper's PATH_INFO rewrite). Call it from a before
+ * hook; mitsu_req_path() then returns the new path. 0, or -1 if path does not start with '/'. */
+int mitsu_rewrite(mitsu_req *req, const char *path);
+
+/* A route parameter (":id" or "*rest"), percent-decoded, or NULL. */
+const char *mitsu_param(mitsu_req *req, const char *name);
+/* A query-string parameter, decoded ('+' is a space), or NULL. The first of repeated names. */
+const char *mitsu_query(mitsu_req *req, const char *name);
+/* A form field from an application/x-www-form-urlencoded or multipart/form-data body, or NULL. */
+const char *mitsu_form(mitsu_req *req, const char *name);
+
+/* An uploaded file of a multipart/form-data body. */
+typedef struct mitsu_upload {
+    const char *filename;     /* the last path component the client sent, never a path */
+    const char *content_type; /* as sent, or NULL */
+    const char *data;         /* the bytes (not NUL-terminated) */
+    size_t len;
+} mitsu_upload;
+/* The uploaded file of that field name, or NULL. */
+const mitsu_upload *mitsu_file(mitsu_req *req, const char *name);
+
+/* A cookie's value, or NULL. */
+const char *mitsu_cookie(mitsu_req *req, const char *name);
+/* The value of a cookie set with mitsu_set_signed_cookie when its signature holds (and it is
+ * younger than max_age_s seconds, 0 for no limit); NULL when absent, expired or altered. */
+const char *mitsu_signed_cookie(mitsu_req *req, const char *name, int64_t max_age_s);
+/* 1 if the client sent a signed cookie or field whose signature was altered. */
+int mitsu_req_tampered(const mitsu_req *req);
+
+/* The body parsed as JSON (jansson), when the Content-Type is application/json; NULL when it
+ * is not or does not parse. Borrowed: freed with the request. */
+struct json_t *mitsu_json_body(mitsu_req *req);
+
+/* The application session (login state), carried in a signed cookie ([session] cookie_name,
+ * lifetime). Values are UTF-8 strings. Changes are sent with the response. */
+const char *mitsu_session_get(mitsu_req *req, const char *key);
+int mitsu_session_set(mitsu_req *req, const char *key, const char *value);
+/* Ends the session: its cookie is deleted with the response. */
+void mitsu_session_clear(mitsu_req *req);
+
 /* Memory that lives until the response is sent. NULL when out of memory. */
 void *mitsu_alloc(mitsu_req *req, size_t size);
 
 /* ---- Response ------------------------------------------------------------------------- */
 
 int mitsu_status(mitsu_res *res, int status);
+/* The status set so far (200 until changed); in after hooks, the final one. */
+int mitsu_res_status(const mitsu_res *res);
 /* Adds a header. -1 if the name is not a token or the value holds CR, LF or NUL (so attacker
  * input copied into a header cannot split the response), or after streaming began. */
 int mitsu_header(mitsu_res *res, const char *name, const char *value);
@@ -80,14 +160,47 @@ int mitsu_header(mitsu_res *res, const char *name, const char *value);
 int mitsu_write(mitsu_res *res, const void *data, size_t len);
 /* Status, "Content-Type: text/plain; charset=utf-8" and the text as the body. */
 int mitsu_text(mitsu_res *res, int status, const char *text);
+/* Status, "Content-Type: text/html; charset=utf-8" and the HTML as the body. */
+int mitsu_html(mitsu_res *res, int status, const char *html);
+/* Status, "Content-Type: application/json" and the value serialized (borrowed, not freed). */
+int mitsu_json(mitsu_res *res, int status, const struct json_t *value);
 /* Status, Content-Type and body in one call. */
 int mitsu_send(mitsu_res *res, int status, const char *content_type, const void *data,
                size_t len);
+/* Renders a template from the [app] templates directory (Mustache; variables HTML-escaped)
+ * against ctx (borrowed) as text/html. -1 (and nothing sent) if it is missing or fails. */
+int mitsu_render(mitsu_res *res, int status, const char *template_name, struct json_t *ctx);
+/* A redirect (301, 302, 303, 307 or 308) to location. */
+int mitsu_redirect(mitsu_res *res, int status, const char *location);
+/* Answers with an error status through the application's error handler for it, or a plain
+ * page. Return its result from the handler: return mitsu_abort(res, 404); */
+int mitsu_abort(mitsu_res *res, int status);
 /* Sends a whole file with sendfile(); -1 if it cannot be opened (nothing is sent then). */
 int mitsu_send_file(mitsu_res *res, int status, const char *content_type, const char *path);
 /* Streams the body: the status and headers go out with the first piece, then each piece as a
  * chunk (close-delimited for HTTP/1.0 clients). May block while the client reads. */
 int mitsu_stream(mitsu_res *res, const void *data, size_t len);
+
+/* Cookie attributes; zero values leave an attribute out. */
+enum mitsu_same_site { MITSU_SAMESITE_DEFAULT, MITSU_SAMESITE_STRICT, MITSU_SAMESITE_LAX,
+                       MITSU_SAMESITE_NONE };
+typedef struct mitsu_cookie_opts {
+    int64_t max_age;           /* seconds; 0 leaves Max-Age out (a session cookie) */
+    int64_t expires;           /* Unix time; 0 leaves Expires out */
+    const char *domain, *path; /* NULL: no Domain; Path defaults to "/" */
+    int secure, http_only;
+    enum mitsu_same_site same_site; /* DEFAULT is Lax */
+    int partitioned;
+} mitsu_cookie_opts;
+/* Adds a Set-Cookie header. opts may be NULL (Path=/; HttpOnly; SameSite=Lax). -1 when the
+ * name is not a token or the value holds bytes a cookie cannot carry. */
+int mitsu_set_cookie(mitsu_res *res, const char *name, const char *value,
+                     const mitsu_cookie_opts *opts);
+/* The same, with the value signed (HMAC-SHA256 with [app] secret_keys) so that an altered
+ * cookie is detected: read it back with mitsu_signed_cookie. */
+int mitsu_set_signed_cookie(mitsu_res *res, const char *name, const char *value,
+                            const mitsu_cookie_opts *opts);
+int mitsu_delete_cookie(mitsu_res *res, const char *name);
 
 #ifdef __cplusplus
 }

@@ -291,7 +291,8 @@ static int decode_chunks(http_conn *c)
     }
 }
 
-/* Handles a freshly parsed head: sets up body framing. 1 if the request is complete. */
+/* Handles a freshly parsed head: sets up body framing. 1 if the request is complete, 0 if its
+ * body is still to come, -1 if it was refused. */
 static int begin_body(http_conn *c, const http_request *req, size_t head_len)
 {
     http_worker *w = c->worker;
@@ -305,10 +306,18 @@ static int begin_body(http_conn *c, const http_request *req, size_t head_len)
         c->msg_end = c->head_end;
         return 1;
     }
+    const http_server_config *cfg = &w->server->cfg;
+    uint64_t limit = cfg->body_limit ? cfg->body_limit(req, cfg->ctx) : cfg->limits.max_body;
+    if (req->body_kind == HTTP_BODY_LENGTH && req->content_length > limit) {
+        reject(c, 413, "Content-Length over this route's body limit (RFC 9110 §15.5.14)");
+        return -1;
+    }
     c->state = CONN_READ_BODY;
-    c->read_deadline = w->now + w->server->cfg.body_timeout_ms;
+    c->read_deadline = w->now + cfg->body_timeout_ms;
     if (req->body_kind == HTTP_BODY_CHUNKED) {
-        http_chunked_init(&c->chunked, &w->server->cfg.limits);
+        http_chunked_init(&c->chunked, &cfg->limits);
+        if (limit < c->chunked.max_body)
+            c->chunked.max_body = limit;
         c->chunk_pos = c->head_end;
     }
     /* RFC 9110 §10.1.1: a client that waits for 100 (Continue) gets it unless the body is
@@ -377,6 +386,8 @@ static void process_input(http_conn *c)
             }
             c->head_base = c->in.data;
             int complete = begin_body(c, &req, (size_t)n);
+            if (complete < 0)
+                break;
             if (!complete) {
                 int r = read_body(c);
                 if (r < 0)

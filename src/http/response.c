@@ -106,6 +106,21 @@ void response_begin(http_response *res, http_conn *c, buf *head, buf *body, int 
     res->conn = c;
 }
 
+int http_response_reset(http_response *res)
+{
+    if (res->headers_sent)
+        return -1;
+    if (res->source == HTTP_SRC_FILE && res->file_fd >= 0)
+        close(res->file_fd);
+    res->file_fd = -1;
+    res->source = HTTP_SRC_BUFFER;
+    res->status = 200;
+    res->head->len = 0;
+    res->body->len = 0;
+    res->has_content_type = 0;
+    return 0;
+}
+
 /* Field names are tokens and values may not carry CR, LF or NUL: a handler that copies
  * attacker input into a header must not be able to split the response. */
 static int header_is_safe(const char *name, size_t name_len, const char *value, size_t value_len)

@@ -80,6 +80,9 @@ typedef struct http_server_config {
     size_t raw_limit;          /* bytes of a refused request given to on_reject */
     int quiet;                 /* 1: do not print the listening URLs */
     http_request_fn on_request;
+    /* May be NULL. Called once the head is parsed, before any body is read: the body limit for
+     * this request (at most limits.max_body, which the parser enforces first). */
+    uint64_t (*body_limit)(const http_request *req, void *ctx);
     http_reject_fn on_reject;  /* may be NULL */
     http_worker_fn on_worker_start, on_worker_stop; /* may be NULL; run on the worker thread */
     void *ctx;
@@ -120,6 +123,10 @@ int http_response_write(http_response *res, const void *data, size_t len);
 int http_response_file(http_response *res, int fd, uint64_t offset, uint64_t length);
 /* Switches to a streamed body and appends one piece (len 0 is ignored). */
 int http_response_chunk(http_response *res, const void *data, size_t len);
+
+/* Forgets the status, headers and body set so far (not once streaming began): for error
+ * pages that replace a half-built response. */
+int http_response_reset(http_response *res);
 
 const char *http_status_reason(int status);
 

@@ -1,73 +1,100 @@
-/* The application object: settings from the environment, the route table, the request and
- * response API handlers use, and the glue that runs it all on the HTTP server. */
+/* The application: configuration, routes, hooks, error handlers, static mounts, and the request
+ * pipeline that runs them on the HTTP server (before hooks, routing, handler, after hooks). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "http/server.h"
-#include "mitsu.h"
+#include "web/web.h"
 
-typedef struct route {
-    char *method; /* "*" for any */
-    char *path;
-    size_t path_len;
-    int prefix;   /* pattern ended in a "/" and "*": path holds the prefix with its trailing '/' */
-    mitsu_handler handler;
-} route;
-
-struct mitsu_app {
-    http_server_config server_cfg;
-    http_server *server;
-    route *routes;
-    size_t nroutes;
-    char *listen; /* owned copy of the listen setting */
-};
-
-struct mitsu_req {
-    http_exchange *ex;
-    mitsu_app *app;
-    char *method, *path, *target, *query; /* NUL-terminated copies, made on first use */
-};
-
-struct mitsu_res {
-    http_exchange *ex;
-};
-
-static int parse_int_env(const char *name, int lo, int hi, int *out)
+static int grow_push(void **items, size_t *count, size_t size, const void *item)
 {
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < lo || n > hi) {
-        fprintf(stderr, "mitsu: %s=%s: expected a whole number from %d to %d\n", name, v, lo, hi);
+    void *p = realloc(*items, (*count + 1) * size);
+    if (!p)
         return -1;
-    }
-    *out = (int)n;
+    memcpy((char *)p + *count * size, item, size);
+    *items = p;
+    (*count)++;
     return 0;
+}
+
+static int dir_wanted(const char *dir, const char *conventional)
+{
+    return strcmp(dir, conventional) != 0 || access(dir, F_OK) == 0;
+}
+
+/* The signing keys: [app] secret_keys, or a random key for this process only. */
+static int setup_keys(mitsu_app *app)
+{
+    const char *const *items = NULL;
+    size_t n = config_get_list(app->cfg, "app", "secret_keys", &items);
+    sign_key keys[SIGN_MAX_KEYS];
+    char random_key[65];
+    if (n == 0) {
+        /* Without configured keys, sessions cannot survive a restart or be shared between
+         * instances; say so once rather than sign with a guessable key. */
+        if (sign_random_hex(random_key) < 0 || sign_random_hex(random_key + 32) < 0)
+            return -1;
+        keys[0].data = random_key;
+        keys[0].len = 64;
+        n = 1;
+        fprintf(stderr, "mitsu: [app] secret_keys not set: using a random key; sessions end "
+                        "with this process\n");
+    } else {
+        if (n > SIGN_MAX_KEYS)
+            n = SIGN_MAX_KEYS;
+        for (size_t i = 0; i < n; i++) {
+            keys[i].data = items[i];
+            keys[i].len = strlen(items[i]);
+        }
+    }
+    app->keys = sign_ring_new(keys, n);
+    memset(random_key, 0, sizeof random_key);
+    return app->keys ? 0 : -1;
 }
 
 mitsu_app *mitsu_app_new(const char *config_path)
 {
-    (void)config_path; /* the INI configuration arrives with the framework issue */
     mitsu_app *app = calloc(1, sizeof *app);
     if (!app)
         return NULL;
+    app->cfg = config_load(config_path, NULL, stderr);
+    if (!app->cfg)
+        goto fail;
     http_server_config_defaults(&app->server_cfg);
-    const char *listen = getenv("MITSU_SERVER_LISTEN");
-    if (listen && *listen) {
-        app->listen = strdup(listen);
-        if (!app->listen)
-            goto fail;
-        app->server_cfg.listen = app->listen;
+    config_fill_http_server(app->cfg, &app->server_cfg);
+    app->default_max_body = app->largest_max_body = app->server_cfg.limits.max_body;
+    app->routes = router_new();
+    if (!app->routes)
+        goto fail;
+    char err[256];
+    if (cidr_list_parse(&app->trusted, config_get_str(app->cfg, "server", "trusted_proxies"), err,
+                        sizeof err) < 0) {
+        fprintf(stderr, "mitsu: [server] trusted_proxies: %s\n", err);
+        goto fail;
     }
-    if (parse_int_env("MITSU_SERVER_WORKERS", 1, 1024, &app->server_cfg.workers) < 0)
+    /* The conventional directories (templates/, static/ beside the app) are optional; a
+     * directory the configuration names explicitly must exist. */
+    const char *templates = config_get_str(app->cfg, "app", "templates");
+    if (templates && *templates && dir_wanted(templates, "templates")) {
+        app->templates = tmpl_set_new(templates);
+        if (!app->templates) {
+            fprintf(stderr, "mitsu: [app] templates: %s: %s\n", templates, strerror(errno));
+            goto fail;
+        }
+    }
+    if (setup_keys(app) < 0) {
+        fprintf(stderr, "mitsu: cannot set up the signing keys\n");
+        goto fail;
+    }
+    app->session_cookie = config_get_str(app->cfg, "session", "cookie_name");
+    app->session_lifetime_s = config_get_ms(app->cfg, "session", "lifetime") / 1000;
+    app->session_secure = config_get_bool(app->cfg, "session", "secure");
+    const char *static_root = config_get_str(app->cfg, "app", "static");
+    if (static_root && *static_root && dir_wanted(static_root, "static") &&
+        mitsu_static(app, config_get_str(app->cfg, "app", "static_prefix"), static_root) < 0)
         goto fail;
     return app;
 fail:
@@ -79,124 +106,228 @@ void mitsu_app_free(mitsu_app *app)
 {
     if (!app)
         return;
-    for (size_t i = 0; i < app->nroutes; i++) {
-        free(app->routes[i].method);
-        free(app->routes[i].path);
-    }
-    free(app->routes);
     http_server_free(app->server);
-    free(app->listen);
+    router_free(app->routes);
+    for (size_t i = 0; i < app->nstatics; i++) {
+        static_dir_close(&app->statics[i]->dir);
+        free(app->statics[i]);
+    }
+    free(app->statics);
+    free(app->before);
+    free(app->after);
+    free(app->errors);
+    tmpl_set_free(app->templates);
+    sign_ring_free(app->keys);
+    cidr_list_free(&app->trusted);
+    config_free(app->cfg);
     free(app);
+}
+
+const char *mitsu_config(const mitsu_app *app, const char *section, const char *key)
+{
+    return config_get_str(app->cfg, section, key);
+}
+
+int mitsu_route_ex(mitsu_app *app, const char *method, const char *path, mitsu_handler handler,
+                   const mitsu_route_opts *opts)
+{
+    if (!app || !method || !path || !handler)
+        return -1;
+    route_options ro = {0, NULL};
+    if (opts && opts->max_body) {
+        ro.max_body = opts->max_body;
+        if (ro.max_body > app->largest_max_body)
+            app->largest_max_body = ro.max_body;
+    }
+    char err[256];
+    /* Handlers travel through the router as data pointers; POSIX guarantees the round trip. */
+    void *h;
+    memcpy(&h, &handler, sizeof h);
+    if (router_add(app->routes, method, path, h, &ro, err, sizeof err) < 0) {
+        fprintf(stderr, "mitsu: route %s %s: %s\n", method, path, err);
+        return -1;
+    }
+    return 0;
 }
 
 int mitsu_route(mitsu_app *app, const char *method, const char *path, mitsu_handler handler)
 {
-    if (!app || !method || !*method || !path || path[0] != '/' || !handler)
+    return mitsu_route_ex(app, method, path, handler, NULL);
+}
+
+int mitsu_hook(mitsu_app *app, enum mitsu_hook_point point, mitsu_handler hook)
+{
+    if (!app || !hook)
         return -1;
-    route *r = realloc(app->routes, (app->nroutes + 1) * sizeof *r);
-    if (!r)
+    if (point == MITSU_BEFORE_REQUEST)
+        return grow_push((void **)&app->before, &app->nbefore, sizeof hook, &hook);
+    if (point == MITSU_AFTER_REQUEST)
+        return grow_push((void **)&app->after, &app->nafter, sizeof hook, &hook);
+    return -1;
+}
+
+int mitsu_error_handler(mitsu_app *app, int status, mitsu_handler handler)
+{
+    if (!app || !handler || status < 400 || status > 599)
         return -1;
-    app->routes = r;
-    r = &app->routes[app->nroutes];
-    size_t len = strlen(path);
-    r->prefix = len >= 2 && strcmp(path + len - 2, "/*") == 0;
-    if (r->prefix)
-        len -= 1; /* keep the '/' */
-    r->method = strdup(method);
-    r->path = strndup(path, len);
-    if (!r->method || !r->path) {
-        free(r->method);
-        free(r->path);
+    for (size_t i = 0; i < app->nerrors; i++)
+        if (app->errors[i].status == status) {
+            app->errors[i].handler = handler;
+            return 0;
+        }
+    error_handler e = {status, handler};
+    return grow_push((void **)&app->errors, &app->nerrors, sizeof e, &e);
+}
+
+/* The handler behind every static mount: the mount travels in the route's options. */
+static int serve_static(mitsu_req *req, mitsu_res *res)
+{
+    const static_mount *m = req->match.opts->user;
+    const route_param *rest = route_match_param(&req->match, "path");
+    const char *rel = rest ? rest->value : "";
+    size_t len = rest ? rest->value_len : 0;
+    if (static_serve(&m->dir, req->ex, rel, len) < 0)
         return -1;
-    }
-    r->path_len = len;
-    r->handler = handler;
-    app->nroutes++;
+    int status = req->ex->res.status;
+    if (status == 403 || status == 404) /* the application's own error page, as for any 404 */
+        return mitsu_abort(res, status);
     return 0;
 }
 
-static int route_matches_path(const route *r, http_slice path)
+int mitsu_static(mitsu_app *app, const char *prefix, const char *dir)
 {
-    if (r->prefix)
-        return path.len >= r->path_len && memcmp(path.base, r->path, r->path_len) == 0;
-    return path.len == r->path_len && memcmp(path.base, r->path, r->path_len) == 0;
-}
-
-static int route_matches_method(const route *r, http_slice method, int is_head)
-{
-    if (r->method[0] == '*' && r->method[1] == '\0')
-        return 1;
-    size_t n = strlen(r->method);
-    if (method.len == n && memcmp(method.base, r->method, n) == 0)
-        return 1;
-    return is_head && strcmp(r->method, "GET") == 0;
-}
-
-/* Answers 405 with the Allow list (RFC 9110 §15.5.6), or 204 for OPTIONS. */
-static int answer_allow(mitsu_app *app, http_exchange *ex, int status)
-{
-    buf allow = BUF_INIT;
-    int any = 0, get = 0;
-    for (size_t i = 0; i < app->nroutes; i++) {
-        const route *r = &app->routes[i];
-        if (!route_matches_path(r, ex->req.path))
-            continue;
-        if (strcmp(r->method, "*") == 0)
-            any = 1;
-        if (strcmp(r->method, "GET") == 0)
-            get = 1;
-        if (allow.len)
-            buf_append(&allow, ", ", 2);
-        buf_append_str(&allow, r->method);
+    if (!app || !prefix || !dir)
+        return -1;
+    static_mount *m = calloc(1, sizeof *m);
+    if (!m)
+        return -1;
+    if (static_dir_open(&m->dir, dir) < 0) {
+        fprintf(stderr, "mitsu: static directory %s: %s\n", dir, strerror(errno));
+        free(m);
+        return -1;
     }
-    if (any) {
-        allow.len = 0;
-        buf_append_str(&allow, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    } else {
-        if (get)
-            buf_append_str(&allow, ", HEAD");
-        buf_append_str(&allow, ", OPTIONS");
+    if (grow_push((void **)&app->statics, &app->nstatics, sizeof m, &m) < 0) {
+        static_dir_close(&m->dir);
+        free(m);
+        return -1;
     }
-    buf_append(&allow, "", 1);
-    ex->res.status = status;
-    int rc = http_response_header(&ex->res, "Allow", allow.data);
-    buf_free(&allow);
-    if (status != 204) {
-        http_response_header(&ex->res, "Content-Type", "text/plain; charset=utf-8");
-        http_response_write(&ex->res, "Method Not Allowed\n", 19);
-    }
+    size_t plen = strlen(prefix);
+    while (plen && prefix[plen - 1] == '/')
+        plen--;
+    char *pattern = malloc(plen + sizeof "/*path");
+    if (!pattern)
+        return -1;
+    memcpy(pattern, prefix, plen);
+    strcpy(pattern + plen, "/*path");
+    route_options ro = {0, m};
+    char err[256];
+    void *h;
+    mitsu_handler fn = serve_static;
+    memcpy(&h, &fn, sizeof h);
+    int rc = router_add(app->routes, "GET", pattern, h, &ro, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "mitsu: static %s: %s\n", pattern, err);
+    free(pattern);
     return rc;
+}
+
+/* ---- The request pipeline -------------------------------------------------------------- */
+
+static uint64_t body_limit(const http_request *hr, void *ctx)
+{
+    mitsu_app *app = ctx;
+    route_match m;
+    if (router_match(app->routes, hr->method_name.base, hr->method_name.len, hr->path.base,
+                     hr->path.len, &m) == ROUTE_MATCH &&
+        m.opts->max_body)
+        return m.opts->max_body;
+    return app->default_max_body;
+}
+
+static mitsu_handler handler_of(const route_match *m)
+{
+    mitsu_handler h;
+    memcpy(&h, &m->handler, sizeof h);
+    return h;
+}
+
+/* Routes the request and runs its handler; 404, 405 and OPTIONS answered here. */
+static int route_and_handle(mitsu_req *req, mitsu_res *res)
+{
+    mitsu_app *app = req->app;
+    const http_request *hr = &req->ex->req;
+    route_result r = router_match(app->routes, hr->method_name.base, hr->method_name.len,
+                                  req->path.base, req->path.len, &req->match);
+    if (r == ROUTE_MATCH) {
+        req->matched = 1;
+        return handler_of(&req->match)(req, res);
+    }
+    if (r == ROUTE_PATH_NOT_FOUND)
+        return reply_error(res, 404);
+    char allow[256];
+    router_allowed(app->routes, req->path.base, req->path.len, allow, sizeof allow);
+    if (hr->method == HTTP_OPTIONS) {
+        mitsu_status(res, 204);
+        return mitsu_header(res, "Allow", allow);
+    }
+    int rc = reply_error(res, 405);
+    mitsu_header(res, "Allow", allow);
+    return rc;
+}
+
+/* Sends the session cookie when the handler changed the session. */
+static void save_session(mitsu_req *req, mitsu_res *res)
+{
+    if (!req->sess || !session_dirty(req->sess) || req->ex->res.headers_sent)
+        return;
+    cookie_attrs attrs = {0};
+    attrs.path = "/";
+    attrs.http_only = 1;
+    attrs.same_site = COOKIE_SAMESITE_LAX;
+    attrs.secure = req->app->session_secure;
+    const char *set_cookie = NULL;
+    if (session_save(req->sess, &attrs, req->app->session_lifetime_s, (int64_t)time(NULL),
+                     &set_cookie) == 0 &&
+        set_cookie)
+        mitsu_header(res, "Set-Cookie", set_cookie);
 }
 
 static int on_request(http_exchange *ex, void *ctx)
 {
     mitsu_app *app = ctx;
-    const http_request *hr = &ex->req;
-    int is_head = hr->method == HTTP_HEAD;
-    int path_known = 0;
-    for (size_t i = 0; i < app->nroutes; i++) {
-        const route *r = &app->routes[i];
-        if (!route_matches_path(r, hr->path))
-            continue;
-        path_known = 1;
-        if (!route_matches_method(r, hr->method_name, is_head))
-            continue;
-        mitsu_req req = {.ex = ex, .app = app};
-        mitsu_res res = {.ex = ex};
-        return r->handler(&req, &res);
+    mitsu_req *req = arena_calloc(ex->arena, 1, sizeof *req);
+    mitsu_res *res = arena_calloc(ex->arena, 1, sizeof *res);
+    if (!req || !res)
+        return -1;
+    req->ex = ex;
+    req->app = app;
+    req->res = res;
+    req->path = ex->req.path;
+    res->ex = ex;
+    res->req = req;
+    int rc = MITSU_NEXT;
+    for (size_t i = 0; i < app->nbefore && rc == MITSU_NEXT; i++)
+        rc = app->before[i](req, res);
+    if (rc == MITSU_NEXT)
+        rc = route_and_handle(req, res);
+    if (rc < 0) {
+        if (ex->res.headers_sent)
+            return -1; /* a broken stream: the server cuts the connection */
+        reply_error(res, 500);
     }
-    if (path_known)
-        return answer_allow(app, ex, hr->method == HTTP_OPTIONS ? 204 : 405);
-    ex->res.status = 404;
-    http_response_header(&ex->res, "Content-Type", "text/plain; charset=utf-8");
-    return http_response_write(&ex->res, "Not Found\n", 10);
+    for (size_t i = 0; i < app->nafter; i++)
+        app->after[i](req, res);
+    save_session(req, res);
+    return 0;
 }
 
 int mitsu_run(mitsu_app *app)
 {
     char err[256];
     app->server_cfg.on_request = on_request;
+    app->server_cfg.body_limit = body_limit;
     app->server_cfg.ctx = app;
+    app->server_cfg.limits.max_body = app->largest_max_body;
     app->server = http_server_new(&app->server_cfg, err, sizeof err);
     if (!app->server) {
         fprintf(stderr, "mitsu: %s\n", err);
@@ -208,112 +339,4 @@ int mitsu_run(mitsu_app *app)
 int mitsu_app_port(const mitsu_app *app)
 {
     return app->server ? http_server_port(app->server) : 0;
-}
-
-/* ---- Request -------------------------------------------------------------------------- */
-
-static const char *lazy_copy(mitsu_req *req, char **slot, http_slice s)
-{
-    if (!*slot)
-        *slot = arena_strndup(req->ex->arena, s.base ? s.base : "", s.len);
-    return *slot ? *slot : "";
-}
-
-const char *mitsu_req_method(const mitsu_req *req)
-{
-    mitsu_req *r = (mitsu_req *)req;
-    return lazy_copy(r, &r->method, req->ex->req.method_name);
-}
-
-const char *mitsu_req_path(const mitsu_req *req)
-{
-    mitsu_req *r = (mitsu_req *)req;
-    return lazy_copy(r, &r->path, req->ex->req.path);
-}
-
-const char *mitsu_req_target(const mitsu_req *req)
-{
-    mitsu_req *r = (mitsu_req *)req;
-    return lazy_copy(r, &r->target, req->ex->req.target);
-}
-
-const char *mitsu_req_query(const mitsu_req *req)
-{
-    mitsu_req *r = (mitsu_req *)req;
-    return lazy_copy(r, &r->query, req->ex->req.query);
-}
-
-const char *mitsu_req_header(const mitsu_req *req, const char *name)
-{
-    const http_header *h = http_find_header(&req->ex->req, name);
-    if (!h)
-        return NULL;
-    return arena_strndup(req->ex->arena, h->value.base, h->value.len);
-}
-
-const char *mitsu_req_body(const mitsu_req *req, size_t *len)
-{
-    if (len)
-        *len = req->ex->body_len;
-    return req->ex->body_len ? req->ex->body : "";
-}
-
-void *mitsu_alloc(mitsu_req *req, size_t size)
-{
-    return arena_alloc(req->ex->arena, size);
-}
-
-/* ---- Response ------------------------------------------------------------------------- */
-
-int mitsu_status(mitsu_res *res, int status)
-{
-    if (status < 100 || status > 999 || res->ex->res.headers_sent)
-        return -1;
-    res->ex->res.status = status;
-    return 0;
-}
-
-int mitsu_header(mitsu_res *res, const char *name, const char *value)
-{
-    return http_response_header(&res->ex->res, name, value);
-}
-
-int mitsu_write(mitsu_res *res, const void *data, size_t len)
-{
-    return http_response_write(&res->ex->res, data, len);
-}
-
-int mitsu_send(mitsu_res *res, int status, const char *content_type, const void *data,
-               size_t len)
-{
-    if (mitsu_status(res, status) < 0)
-        return -1;
-    if (content_type && http_response_header(&res->ex->res, "Content-Type", content_type) < 0)
-        return -1;
-    return http_response_write(&res->ex->res, data, len);
-}
-
-int mitsu_text(mitsu_res *res, int status, const char *text)
-{
-    return mitsu_send(res, status, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-int mitsu_send_file(mitsu_res *res, int status, const char *content_type, const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || mitsu_status(res, status) < 0 ||
-        (content_type && http_response_header(&res->ex->res, "Content-Type", content_type) < 0) ||
-        http_response_file(&res->ex->res, fd, 0, (uint64_t)st.st_size) < 0) {
-        close(fd);
-        return -1;
-    }
-    return 0;
-}
-
-int mitsu_stream(mitsu_res *res, const void *data, size_t len)
-{
-    return http_response_chunk(&res->ex->res, data, len);
 }
