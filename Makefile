@@ -8,14 +8,15 @@ CSTD     := -std=c17 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 OPT      ?= -O2 -g
 # Libraries from Debian, found with pkg-config (scripts/deps.sh installs them).
-PKGS     := libcrypto inih jansson
+PKGS     := libcrypto inih jansson sqlite3 libpq libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/base/*.c src/http/*.c src/web/*.c))
+LAYERS   := base http web db honeypot journal admin
+LIB_SRC  := $(sort $(wildcard $(LAYERS:%=src/%/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 EXAMPLES := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
@@ -28,11 +29,17 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
 CRITERION_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
-.PHONY: all lib examples tests deps deps-test run test test-unit test-asan test-integration \
+.PHONY: all lib examples tools tests deps deps-test run test test-unit test-asan test-integration \
         fuzz fuzz-build bench clean
 .DEFAULT_GOAL := all
 
-all: lib examples
+all: lib examples tools
+
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+tools: $(if $(TOOL_SRC),$(BUILD)/mitsu)
+$(BUILD)/mitsu: $(TOOL_SRC) $(BUILD)/libmitsu.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_SRC) $(BUILD)/libmitsu.a $(LDLIBS)
 
 lib: $(BUILD)/libmitsu.a $(BUILD)/libmitsu.so
 examples: $(EX_BIN)

@@ -3,8 +3,8 @@
 # Usage: scripts/deps.sh build|test|bench|fuzz ...   (groups may be combined)
 set -eu
 
-pkgs_build="make gcc pkg-config libc6-dev libssl-dev libinih-dev libjansson-dev"
-pkgs_test="$pkgs_build clang libclang-rt-14-dev libcriterion-dev python3 python3-h11 curl slowhttptest valgrind"
+pkgs_build="make gcc pkg-config libc6-dev libssl-dev libinih-dev libjansson-dev libsqlite3-dev libpq-dev libpcre2-dev"
+pkgs_test="$pkgs_build postgresql sqlite3 clang libclang-rt-14-dev libcriterion-dev python3 python3-h11 curl slowhttptest valgrind"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build wrk nginx-light procps"
 
