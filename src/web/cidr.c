@@ -30,6 +30,54 @@ static int parse_addr(const char *s, cidr *c)
     return -1;
 }
 
+int cidr_parse(const char *s, cidr *out, char *why, size_t n)
+{
+    char addr[64];
+    const char *slash = strchr(s, '/');
+    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+    cidr c;
+    if (alen >= sizeof addr)
+        goto bad;
+    memcpy(addr, s, alen);
+    addr[alen] = '\0';
+    if (parse_addr(addr, &c) < 0 || strchr(addr, '%'))
+        goto bad;
+    int bits = c.family == AF_INET ? 32 : 128;
+    c.prefix = bits;
+    if (slash) {
+        const char *p = slash + 1;
+        int pfx = 0;
+        if (!*p || strlen(p) > 3)
+            goto bad_prefix;
+        for (; *p; p++) {
+            if (*p < '0' || *p > '9')
+                goto bad_prefix;
+            pfx = pfx * 10 + (*p - '0');
+        }
+        if (pfx > bits)
+            goto bad_prefix;
+        c.prefix = pfx;
+    }
+    /* "10.0.0.1/8" is almost certainly a typo for a host or for 10.0.0.0/8: refuse it. */
+    for (int b = c.prefix; b < bits; b++)
+        if (c.addr[b / 8] & (0x80 >> (b % 8))) {
+            if (why)
+                snprintf(why, n, "host bits are set after the /%d prefix", c.prefix);
+            return -1;
+        }
+    if (out)
+        *out = c;
+    return 0;
+bad_prefix:
+    if (why)
+        snprintf(why, n, "the prefix length must be 0 to %d", bits);
+    return -1;
+bad:
+    if (why)
+        snprintf(why, n, "expected ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8");
+    return -1;
+}
+
 int cidr_list_parse(cidr_list *l, const char *text, char *err, size_t errlen)
 {
     l->items = NULL;
@@ -43,27 +91,17 @@ int cidr_list_parse(cidr_list *l, const char *text, char *err, size_t errlen)
         const char *end = p;
         while (*end && *end != ',' && *end != ' ' && *end != '\t')
             end++;
-        char entry[64];
+        char entry[64], why[96];
         size_t len = (size_t)(end - p);
-        if (len >= sizeof entry)
+        cidr c;
+        if (len >= sizeof entry) {
+            snprintf(why, sizeof why, "too long");
             goto bad;
+        }
         memcpy(entry, p, len);
         entry[len] = '\0';
-        char *slash = strchr(entry, '/');
-        if (slash)
-            *slash = '\0';
-        cidr c;
-        if (parse_addr(entry, &c) < 0)
+        if (cidr_parse(entry, &c, why, sizeof why) < 0)
             goto bad;
-        int max = c.family == AF_INET ? 32 : 128;
-        c.prefix = max;
-        if (slash) {
-            char *e;
-            long n = strtol(slash + 1, &e, 10);
-            if (*e || e == slash + 1 || n < 0 || n > max)
-                goto bad;
-            c.prefix = (int)n;
-        }
         cidr *items = realloc(l->items, (l->count + 1) * sizeof *items);
         if (!items) {
             snprintf(err, errlen, "out of memory");
@@ -75,7 +113,7 @@ int cidr_list_parse(cidr_list *l, const char *text, char *err, size_t errlen)
         p = end;
         continue;
     bad:
-        snprintf(err, errlen, "'%.*s' is not an address or CIDR block", (int)len, p);
+        snprintf(err, errlen, "'%.*s': %s", (int)(len > 60 ? 60 : len), p, why);
         cidr_list_free(l);
         return -1;
     }

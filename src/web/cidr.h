@@ -17,6 +17,10 @@ typedef struct cidr_list {
     size_t count;
 } cidr_list;
 
+/* One block: "10.0.0.0/8", "fd00::/8" or a bare address (a /32 or /128). Host bits after the
+ * prefix must be zero. 0, or -1 with the reason in why (may be NULL). out may be NULL. */
+int cidr_parse(const char *s, cidr *out, char *why, size_t n);
+
 /* Parses a comma-separated list; an address without "/N" is a single host. IPv4-mapped IPv6
  * peers match IPv4 entries. 0, or -1 with a message naming the bad entry. */
 int cidr_list_parse(cidr_list *l, const char *text, char *err, size_t errlen);

@@ -2,6 +2,8 @@
  * built on inih, the MITSU_SECTION_KEY environment overrides, and the typed getters. */
 #include "web/config.h"
 
+#include "web/cidr.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -429,56 +431,9 @@ static int check_listen(const char *v, char *why, size_t n)
     return 0;
 }
 
-static int parse_cidr(const char *s, config_cidr *out, char *why, size_t n)
-{
-    char addr[64];
-    const char *slash = strchr(s, '/');
-    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-    config_cidr c;
-    memset(&c, 0, sizeof c);
-    if (alen >= sizeof addr)
-        goto bad;
-    memcpy(addr, s, alen);
-    addr[alen] = '\0';
-    int bits;
-    if (inet_pton(AF_INET, addr, c.addr) == 1) {
-        c.family = AF_INET;
-        bits = 32;
-    } else if (inet_pton(AF_INET6, addr, c.addr) == 1) {
-        c.family = AF_INET6;
-        bits = 128;
-    } else {
-        goto bad;
-    }
-    c.prefix = bits;
-    if (slash) {
-        const char *p = slash + 1;
-        uint64_t pfx;
-        if (digits(&p, &pfx) < 0 || *p || pfx > (uint64_t)bits || strlen(slash + 1) > 3) {
-            if (why)
-                snprintf(why, n, "the prefix length must be 0 to %d", bits);
-            return -1;
-        }
-        c.prefix = (int)pfx;
-    }
-    for (int b = c.prefix; b < bits; b++)
-        if (c.addr[b / 8] & (0x80 >> (b % 8))) {
-            if (why)
-                snprintf(why, n, "host bits are set after the /%d prefix", c.prefix);
-            return -1;
-        }
-    if (out)
-        *out = c;
-    return 0;
-bad:
-    if (why)
-        snprintf(why, n, "expected ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8");
-    return -1;
-}
-
 static int check_cidr(const char *v, char *why, size_t n)
 {
-    return parse_cidr(v, NULL, why, n);
+    return cidr_parse(v, NULL, why, n);
 }
 
 static int check_db_url(const char *v, char *why, size_t n)
@@ -1450,33 +1405,4 @@ void config_fill_http_server(const config *cfg, http_server_config *out)
     out->limits.max_head = (size_t)config_get_size(cfg, "server", "max_head");
     out->limits.max_headers = (size_t)config_get_int(cfg, "server", "max_headers");
     out->limits.max_body = config_get_size(cfg, "server", "max_body");
-}
-
-int config_parse_cidr(const char *s, config_cidr *out)
-{
-    return parse_cidr(s, out, NULL, 0);
-}
-
-int config_cidr_contains(const config_cidr *c, const struct sockaddr *sa)
-{
-    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    const unsigned char *a;
-    if (sa->sa_family == AF_INET && c->family == AF_INET) {
-        a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-    } else if (sa->sa_family == AF_INET6) {
-        a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
-        if (c->family == AF_INET) {
-            if (memcmp(a, v4mapped, 12) != 0)
-                return 0;
-            a += 12;
-        }
-    } else {
-        return 0;
-    }
-    int full = c->prefix / 8, rem = c->prefix % 8;
-    if (memcmp(a, c->addr, (size_t)full) != 0)
-        return 0;
-    if (rem && ((a[full] ^ c->addr[full]) & (0xff << (8 - rem)) & 0xff))
-        return 0;
-    return 1;
 }

@@ -33,13 +33,6 @@ typedef struct config_db {
     enum config_decoy_mode decoy_mode;
 } config_db;
 
-/* An address block of [server] trusted_proxies. */
-typedef struct config_cidr {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];  /* network order; 4 bytes used for AF_INET */
-    int prefix;              /* 0-32 or 0-128 */
-} config_cidr;
-
 /* Reads the INI file at path (NULL: no file, defaults only), then applies the MITSU_* variables
  * of envp (NULL: the process environment). Returns the config, or NULL when anything is wrong;
  * every problem is then written to errs (NULL: nowhere) as one line "FILE:LINE: message" or
@@ -84,11 +77,5 @@ const config_db *config_db_find(const config *cfg, const char *name); /* NULL if
  * first. out->listen points into cfg, which must outlive the server. */
 void config_fill_http_server(const config *cfg, http_server_config *out);
 
-/* "10.0.0.0/8", "::1/128" or a bare address (a /32 or /128). Host bits must be zero.
- * 0, or -1 when s is not such a block. */
-int config_parse_cidr(const char *s, config_cidr *out);
-/* 1 when the address is inside the block; an IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a
- * dual-stack listener reports) matches IPv4 blocks. */
-int config_cidr_contains(const config_cidr *c, const struct sockaddr *sa);
 
 #endif

@@ -87,3 +87,22 @@ Test(cidr, garbage_in_the_header_keeps_the_peer)
     cr_assert_str_eq(out, "10.0.0.1");
     cidr_list_free(&l);
 }
+
+Test(cidr, host_bits_after_the_prefix_are_refused)
+{
+    char why[96];
+    cr_assert_eq(cidr_parse("10.0.0.1/8", NULL, why, sizeof why), -1);
+    cr_assert_str_eq(why, "host bits are set after the /8 prefix");
+    cr_assert_eq(cidr_parse("0.0.0.0/0", NULL, why, sizeof why), 0);
+    cr_assert_eq(cidr_parse("::/129", NULL, why, sizeof why), -1);
+    cr_assert_str_eq(why, "the prefix length must be 0 to 128");
+}
+
+Test(cidr, odd_ipv4_prefix_boundaries)
+{
+    cidr_list l = parse("192.168.0.0/23");
+    cr_assert(cidr_list_contains(&l, "192.168.1.200"));
+    cr_assert_not(cidr_list_contains(&l, "192.168.2.1"));
+    cr_assert(cidr_list_contains(&l, "::ffff:192.168.0.9"));
+    cidr_list_free(&l);
+}

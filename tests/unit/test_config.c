@@ -321,28 +321,6 @@ Test(config, cidr_list_rejects_host_bits_bad_prefixes_and_words)
             "128");
 }
 
-Test(config, cidr_contains_matches_prefixes_and_v4_mapped_peers)
-{
-    config_cidr net, six;
-    cr_assert_eq(config_parse_cidr("192.168.0.0/23", &net), 0);
-    cr_assert_eq(config_parse_cidr("2001:db8::/32", &six), 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "192.168.1.200", &a.sin_addr);
-    cr_expect(config_cidr_contains(&net, (struct sockaddr *)&a));
-    inet_pton(AF_INET, "192.168.2.1", &a.sin_addr);
-    cr_expect_not(config_cidr_contains(&net, (struct sockaddr *)&a));
-    struct sockaddr_in6 b = {.sin6_family = AF_INET6};
-    inet_pton(AF_INET6, "::ffff:192.168.0.9", &b.sin6_addr);
-    cr_expect(config_cidr_contains(&net, (struct sockaddr *)&b));
-    cr_expect_not(config_cidr_contains(&six, (struct sockaddr *)&b));
-    inet_pton(AF_INET6, "2001:db8:ffff::1", &b.sin6_addr);
-    cr_expect(config_cidr_contains(&six, (struct sockaddr *)&b));
-    cr_expect_not(config_cidr_contains(&net, (struct sockaddr *)&b));
-    config_cidr all;
-    cr_assert_eq(config_parse_cidr("0.0.0.0/0", &all), 0);
-    cr_expect(config_cidr_contains(&all, (struct sockaddr *)&a));
-    cr_expect_eq(config_parse_cidr("1.2.3.4/", &all), -1);
-}
 
 Test(config, listen_list_accepts_the_server_forms)
 {
