@@ -64,17 +64,8 @@ run_python() {
 run_fuzz() {
     bin=$1
     name=$(basename "$bin")
-    log="$log_dir/$(echo "$name" | tr / -).log"
-    corpus="$BUILD/fuzz-corpus/$name"
-    mkdir -p "$corpus"
-    seeds=../shared/conformance/h2o-fuzz/http1-corpus
-    [ -d "$seeds" ] || seeds=""
-    dict=""
-    [ -f fuzz/$name.dict ] && dict="-dict=fuzz/$name.dict"
-    [ -z "$dict" ] && [ -f ../shared/conformance/h2o-fuzz/http.dict ] && dict="-dict=../shared/conformance/h2o-fuzz/http.dict"
-    # shellcheck disable=SC2086
-    "$bin" $dict -max_total_time="$FUZZ_TEST_SECONDS" -print_final_stats=1 \
-        -artifact_prefix="$log_dir/$name-" "$corpus" $seeds >"$log" 2>&1
+    log="$log_dir/$name.log"
+    scripts/fuzz.sh "$FUZZ_TEST_SECONDS" "$bin" >"$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
     if [ "$rc" -eq 0 ]; then
