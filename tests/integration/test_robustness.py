@@ -430,5 +430,27 @@ def ipv6_loopback():
         assert r.returncode == 0 and r.stdout == b"Hello, World!", r
 
 
+@test
+def connections_past_the_limit_get_503_and_close():
+    with Server(env={"MITSU_SERVER_MAX_CONNECTIONS": "5"}) as srv:
+        idle = [connect(srv) for _ in range(5)]
+        try:
+            time.sleep(0.3)
+            s = connect(srv)
+            data, closed = read_all(s, 3)
+            s.close()
+            assert statuses(data) == [503] and closed, (data, closed)
+            idle.pop().close()
+            time.sleep(0.5)
+            s = connect(srv)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            data, _ = read_all(s, 3)
+            s.close()
+            assert statuses(data) == [200], data
+        finally:
+            for s in idle:
+                s.close()
+
+
 if __name__ == "__main__":
     run()
