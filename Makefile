@@ -29,7 +29,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
 CRITERION_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
-.PHONY: all lib examples tools tests deps deps-test run test test-unit test-asan test-integration \
+.PHONY: all lib examples tools bench-apps tests deps deps-test run test test-unit test-asan test-integration \
         fuzz fuzz-build bench clean
 .DEFAULT_GOAL := all
 
@@ -71,6 +71,12 @@ $(BUILD)/libmitsu.so: $(LIB_OBJ)
 $(BUILD)/examples/%: examples/%/*.c $(BUILD)/libmitsu.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmitsu.a $(LDLIBS)
+
+BENCH_APPS := $(patsubst bench/apps/%.c,$(BUILD)/bench/%,$(wildcard bench/apps/*.c))
+bench-apps: $(BENCH_APPS)
+$(BUILD)/bench/%: bench/apps/%.c $(BUILD)/libmitsu.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmitsu.a $(LDLIBS)
 
 # Unit tests may #include the .c they specify, to reach static functions.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmitsu.a
@@ -118,7 +124,7 @@ test: deps-test
 
 bench: deps
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all bench-apps
 	@bench/run.sh
 
 clean:
