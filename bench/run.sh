@@ -2,8 +2,8 @@
 # bench/run.sh: mitsu (build/examples/hello) vs nginx on loopback, with wrk.
 #
 # For each worker count both servers are started side by side, then measured
-# in interleaved rounds (mitsu, nginx, mitsu, nginx, ...); the median of the
-# rounds is reported per server, with the ratio mitsu/nginx and the goals.
+# in interleaved rounds (mitsu, nginx | nginx, mitsu | ...); the median of
+# the rounds is reported per server, with the ratio mitsu/nginx and the goals.
 # See bench/README.md for what is measured and how to read the output.
 #
 # Environment (all optional):
@@ -15,7 +15,8 @@
 #   BENCH_WARMUP=1         seconds of unrecorded warm-up per server (0: none)
 #   BENCH_PIN=auto         auto|1|0: 1-worker runs pin the server to CPU 0 and
 #                          wrk (1 thread) to CPU 1; auto = when >= 2 CPUs
-#   BENCH_TARGET_CMD       server under test (default build/examples/hello);
+#   BENCH_TARGET_CMD       server under test (default build/examples/hello;
+#                          relative paths are from the repo root);
 #                          run as `sh -c "exec $BENCH_TARGET_CMD"` with
 #                          MITSU_SERVER_LISTEN / MITSU_SERVER_WORKERS set.
 #                          "@nginx" runs a second nginx instead (A/A check of
@@ -28,6 +29,7 @@
 set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+cd "$BENCH_DIR/.." || exit 2    # run from the repo root, wherever called from
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -83,7 +85,7 @@ check_config() {
         command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (make bench installs it: scripts/deps.sh bench)"
     done
     if [ "$TARGET_CMD" = build/examples/hello ] && [ ! -x build/examples/hello ]; then
-        die "build/examples/hello not found: run 'make all' first (from the repo root)"
+        die "build/examples/hello not found: run 'make all' first"
     fi
 }
 
@@ -432,7 +434,7 @@ row() {
         verdict=">= ${goal}x  MISS"
         MISSES=$((MISSES + 1))
     fi
-    printf '%-7s  %-26s %12s %12s %10s   %s\n' "$w" "$label" \
+    printf '%-7s  %-26s %12s %12s %11s   %s\n' "$w" "$label" \
         "$(awk -v v="$m" "BEGIN { if (v == \"nan\") print \"n/a\"; else printf \"$fmt\", v }")" \
         "$(awk -v v="$n" "BEGIN { if (v == \"nan\") print \"n/a\"; else printf \"$fmt\", v }")" \
         "$ratio" "$verdict$tag"
@@ -444,8 +446,8 @@ summary() {
     log ""
     log "=== mitsu vs nginx: median of $ROUNDS round(s) x ${SECONDS_PER_RUN}s, $CONNECTIONS connections, loopback ==="
     [ "$TARGET_CMD" != build/examples/hello ] && log "    (mitsu = $TARGET_CMD)"
-    printf '%-7s  %-26s %12s %12s %10s   %s\n' workers metric mitsu nginx mitsu/nginx goal
-    printf '%-7s  %-26s %12s %12s %10s   %s\n' ------- -------------------------- ------------ ------------ ---------- ----------------
+    printf '%-7s  %-26s %12s %12s %11s   %s\n' workers metric mitsu nginx mitsu/nginx goal
+    printf '%-7s  %-26s %12s %12s %11s   %s\n' ------- -------------------------- ------------ ------------ ----------- ----------------
     for w in $WORKER_COUNTS; do
         row "req/s (keep-alive)" "$w" rps '%.0f' "$GOAL_RPS" higher "$(bound_tag "$w" ka)"
         row "p99 latency ms (k-a)" "$w" p99 '%.3f' - lower
