@@ -125,7 +125,7 @@ test: deps-test
 bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all bench-apps
-	@bench/run.sh
+	@bench/all.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/ab.sh: two mitsu servers measured against each other with wrk, interleaved rounds, median
+# requests/s of each and their ratio B/A against a goal. For comparisons inside mitsu (200 routes
+# against 1, honeypot on against off) where nginx is no reference.
+#
+#   bench/ab.sh TITLE GOAL 'ENV_A CMD_A' PATH_A 'ENV_B CMD_B' PATH_B
+# e.g. bench/ab.sh "router: 200 routes vs 1" 0.95 \
+#        'BENCH_ROUTES=1 build/bench/routes' /api/v100/users/4/posts/7 \
+#        'BENCH_ROUTES=200 build/bench/routes' /api/v100/users/4/posts/7
+# Environment: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64),
+# BENCH_AB_WORKERS (1). Exit 0 when both ran (the goal is reported, not asserted).
+set -euo pipefail
+
+title=$1 goal=$2 cmd_a=$3 path_a=$4 cmd_b=$5 path_b=$6
+seconds=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+conns=${BENCH_CONNECTIONS:-64}
+workers=${BENCH_AB_WORKERS:-1}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start() { # start CMD PORT -> echo PID
+    MITSU_SERVER_LISTEN=127.0.0.1:$2 MITSU_SERVER_WORKERS=$workers \
+        taskset -c 0 sh -c "exec env $1" >/dev/null 2>&1 &
+    echo $!
+}
+
+wait_ready() { # wait_ready PORT PATH
+    for _ in $(seq 100); do
+        curl -sf -o /dev/null "http://127.0.0.1:$1$2" && return 0
+        sleep 0.1
+    done
+    echo "bench/ab.sh: server on port $1 did not answer $2" >&2
+    exit 2
+}
+
+rate() { # rate PORT PATH -> requests/s
+    taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "http://127.0.0.1:$1$2" |
+        awk '/^Requests\/sec:/ {print int($2)}'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+port_a=$(free_port) port_b=$(free_port)
+pids+=("$(start "$cmd_a" "$port_a")") && pid_a=${pids[-1]}
+pids+=("$(start "$cmd_b" "$port_b")") && pid_b=${pids[-1]}
+wait_ready "$port_a" "$path_a"
+wait_ready "$port_b" "$path_b"
+ra=() rb=()
+for i in $(seq "$rounds"); do
+    if [ $((i % 2)) -eq 1 ]; then
+        ra+=("$(rate "$port_a" "$path_a")"); rb+=("$(rate "$port_b" "$path_b")")
+    else
+        rb+=("$(rate "$port_b" "$path_b")"); ra+=("$(rate "$port_a" "$path_a")")
+    fi
+done
+a=$(printf '%s\n' "${ra[@]}" | median)
+b=$(printf '%s\n' "${rb[@]}" | median)
+ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", b / a}')
+verdict=$(awk -v r="$ratio" -v g="$goal" 'BEGIN {print (r >= g) ? "PASS" : "MISS"}')
+printf '%-44s A %9s req/s  B %9s req/s  B/A %s  goal >= %s  %s\n' \
+    "$title" "$a" "$b" "$ratio" "$goal" "$verdict"
+kill "$pid_a" "$pid_b" 2>/dev/null || true

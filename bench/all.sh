@@ -1,0 +1,10 @@
+#!/bin/sh
+# make bench: every benchmark, each a ratio against a reference measured in the same run.
+set -eu
+echo "== HTTP core: mitsu vs nginx"
+bench/run.sh
+echo
+echo "== Comparisons inside mitsu (B/A, requests/s, interleaved rounds)"
+bench/ab.sh "router: 2-param route among 200 vs alone" 0.95 \
+    'BENCH_ROUTES=1 build/bench/routes' /api/v100/users/4/posts/7 \
+    'BENCH_ROUTES=200 build/bench/routes' /api/v100/users/4/posts/7
