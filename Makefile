@@ -15,7 +15,7 @@ CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LAYERS   := base http web db honeypot journal admin
+LAYERS   := base http web db honeypot journal admin mitsu
 LIB_SRC  := $(sort $(wildcard $(LAYERS:%=src/%/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)

@@ -55,14 +55,14 @@ static int setup_keys(mitsu_app *app)
     return app->keys ? 0 : -1;
 }
 
-mitsu_app *mitsu_app_new(const char *config_path)
+mitsu_app *web_app_new(config *cfg)
 {
     mitsu_app *app = calloc(1, sizeof *app);
-    if (!app)
+    if (!app) {
+        config_free(cfg);
         return NULL;
-    app->cfg = config_load(config_path, NULL, stderr);
-    if (!app->cfg)
-        goto fail;
+    }
+    app->cfg = cfg;
     http_server_config_defaults(&app->server_cfg);
     config_fill_http_server(app->cfg, &app->server_cfg);
     app->default_max_body = app->largest_max_body = app->server_cfg.limits.max_body;
@@ -98,11 +98,16 @@ mitsu_app *mitsu_app_new(const char *config_path)
         goto fail;
     return app;
 fail:
-    mitsu_app_free(app);
+    web_app_free(app);
     return NULL;
 }
 
-void mitsu_app_free(mitsu_app *app)
+void web_app_set_guard(mitsu_app *app, const web_guard *guard)
+{
+    app->guard = *guard;
+}
+
+void web_app_free(mitsu_app *app)
 {
     if (!app)
         return;
@@ -262,6 +267,12 @@ static int route_and_handle(mitsu_req *req, mitsu_res *res)
         req->matched = 1;
         return handler_of(&req->match)(req, res);
     }
+    if (r == ROUTE_PATH_NOT_FOUND && hr->method == HTTP_OPTIONS && req->path.len == 1 &&
+        req->path.base[0] == '*') {
+        /* "OPTIONS *" asks about the server as a whole (RFC 9110 §9.3.7). */
+        mitsu_status(res, 204);
+        return mitsu_header(res, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    }
     if (r == ROUTE_PATH_NOT_FOUND)
         return reply_error(res, 404);
     char allow[256];
@@ -306,6 +317,8 @@ static int on_request(http_exchange *ex, void *ctx)
     res->ex = ex;
     res->req = req;
     int rc = MITSU_NEXT;
+    if (app->guard.before)
+        rc = app->guard.before(req, res, app->guard.ctx);
     for (size_t i = 0; i < app->nbefore && rc == MITSU_NEXT; i++)
         rc = app->before[i](req, res);
     if (rc == MITSU_NEXT)
@@ -317,14 +330,24 @@ static int on_request(http_exchange *ex, void *ctx)
     }
     for (size_t i = 0; i < app->nafter; i++)
         app->after[i](req, res);
+    if (app->guard.after)
+        app->guard.after(req, res, app->guard.ctx);
     save_session(req, res);
     return 0;
 }
 
-int mitsu_run(mitsu_app *app)
+static void on_reject(const http_rejection *r, void *ctx)
+{
+    mitsu_app *app = ctx;
+    if (app->guard.reject)
+        app->guard.reject(r, app->guard.ctx);
+}
+
+int web_app_run(mitsu_app *app)
 {
     char err[256];
     app->server_cfg.on_request = on_request;
+    app->server_cfg.on_reject = on_reject;
     app->server_cfg.body_limit = body_limit;
     app->server_cfg.ctx = app;
     app->server_cfg.limits.max_body = app->largest_max_body;

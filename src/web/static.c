@@ -305,7 +305,9 @@ int static_serve(const static_dir *sd, http_exchange *ex, const char *rel, size_
         snprintf(content_range, sizeof content_range, "bytes */%llu", (unsigned long long)size);
         return http_response_header(res, "Content-Range", content_range);
     }
-    http_response_header(res, "Content-Type", static_mime_type(rel));
+    /* rel is a slice of the request path: the type comes from a terminated copy. */
+    const char *relz = arena_strndup(ex->arena, rel, rel_len);
+    http_response_header(res, "Content-Type", static_mime_type(relz ? relz : ""));
     if (r == 1) {
         res->status = 206;
         snprintf(content_range, sizeof content_range, "bytes %llu-%llu/%llu",

@@ -26,8 +26,20 @@ typedef struct static_mount {
     static_dir dir;
 } static_mount;
 
+/* How a layer above (the honeypot) wraps the request pipeline: its before runs ahead of the
+ * application's before hooks and may answer or mark the request; its after runs after the
+ * application's after hooks, with the final status; reject sees every refused request. */
+typedef struct web_guard {
+    int (*before)(mitsu_req *req, mitsu_res *res, void *ctx); /* MITSU_NEXT or MITSU_DONE */
+    void (*after)(mitsu_req *req, mitsu_res *res, void *ctx);
+    void (*reject)(const http_rejection *r, void *ctx);
+    void *ctx;
+} web_guard;
+
 struct mitsu_app {
-    config *cfg;
+    config *cfg;  /* owned */
+    web_guard guard;
+    void *db_pairs; /* the database layer's named pairs, set by the composition root */
     http_server_config server_cfg;
     http_server *server;
     router *routes;
@@ -51,6 +63,8 @@ struct mitsu_req {
     http_exchange *ex;
     mitsu_app *app;
     mitsu_res *res;
+    int decoy;                 /* served from decoys: set by the guard, read by databases */
+    void *client;              /* the guard's view of the client, if any */
     route_match match;
     int matched;
     http_slice path;           /* for routing: the request's, or the rewritten one */
@@ -69,6 +83,13 @@ struct mitsu_res {
     http_exchange *ex;
     mitsu_req *req;
 };
+
+/* app.c: the application object proper; mitsu_app_new/free/run live in the composition root
+ * (src/mitsu/), which adds databases, the honeypot and recording around it. */
+mitsu_app *web_app_new(config *cfg); /* takes cfg; NULL (messages on stderr) on a bad setting */
+void web_app_free(mitsu_app *app);
+int web_app_run(mitsu_app *app);
+void web_app_set_guard(mitsu_app *app, const web_guard *guard);
 
 /* request.c */
 const cookie_jar *req_cookies(mitsu_req *req);
