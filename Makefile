@@ -2,6 +2,7 @@
 # Plain make. Everything lands in build/. See README.md for the targets.
 
 CC       ?= cc
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
 CLANG    ?= clang
 BUILD    ?= build
 CSTD     := -std=c17 -D_GNU_SOURCE
@@ -97,11 +98,18 @@ $(BUILD)/tests/testapp-asan: tests/integration/testapp.c $(BUILD)/libmitsu-asan.
 
 tests: $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/tests/testapp $(BUILD)/tests/testapp-asan
 
-# libFuzzer targets: clang only; each links the library sources compiled with the fuzzer.
-FUZZ_FLAGS := $(CSTD) -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) -pthread -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
+# libFuzzer targets: clang only. The library is compiled once with coverage instrumentation
+# (fuzzer-no-link) and each target links against it.
+FUZZ_FLAGS := $(CSTD) -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) -pthread -fsanitize=address,undefined
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(BUILD)/libmitsu-fuzz.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libmitsu-fuzz.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libmitsu-fuzz.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -119,7 +127,7 @@ run: deps
 	@scripts/run.sh
 
 test: deps-test
-	@$(MAKE) --no-print-directory all tests fuzz-build
+	@$(MAKE) --no-print-directory -j$(NPROC) all tests fuzz-build
 	@scripts/test.sh
 
 bench: deps
