@@ -71,6 +71,8 @@ static int check_cidr(const char *v, char *why, size_t n);
 static int check_db_url(const char *v, char *why, size_t n);
 static int check_cookie_name(const char *v, char *why, size_t n);
 static int check_url_prefix(const char *v, char *why, size_t n);
+static int check_prefix_map(const char *v, char *why, size_t n);
+static int check_status_list(const char *v, char *why, size_t n);
 
 enum { MAX_LISTEN = 8 }; /* what the HTTP server binds at most */
 
@@ -99,7 +101,7 @@ static const struct key_spec keys[] = {
     KSTR("app", "static_prefix", "/static", 1, check_url_prefix, F_NONEMPTY,
          "URL path under which the static directory is served"),
 
-    KSTR("session", "cookie_name", "mitsu_sid", 1, check_cookie_name, F_NONEMPTY,
+    KSTR("session", "cookie_name", "session", 1, check_cookie_name, F_NONEMPTY,
          "name of the session cookie"),
     KDUR("session", "lifetime", "24h", SEC, 366 * DAY,
          "a session expires this long after it starts"),
@@ -113,6 +115,41 @@ static const struct key_spec keys[] = {
     KDUR("honeypot", "client_ttl", "24h", SEC, 366 * DAY,
          "an idle client is forgotten (in memory) after this"),
     KINT("honeypot", "max_clients", "100000", 1, 100000000, "clients tracked in memory at most"),
+    KSTR("honeypot", "cookie_name", "sid", 1, check_cookie_name, F_NONEMPTY,
+         "name of the client id cookie (32 hex digits)"),
+    KDUR("honeypot", "cookie_lifetime", "720h", SEC, 3660 * DAY,
+         "lifetime of the client id cookie"),
+    KDUR("honeypot", "decay", "10m", SEC, 366 * DAY, "half-life of a client's score"),
+    KLIST("honeypot", "whitelist", "", 1, 0, check_cidr, 0,
+          "clients (CIDR blocks) never judged, e.g. monitoring"),
+    KLIST("honeypot", "whitelist_paths", "", 1, 0, check_url_prefix, 0,
+          "path prefixes never judged, e.g. /healthz"),
+    KLIST("honeypot", "whitelist_agents", "", 1, 0, NULL, 0,
+          "User-Agent substrings never judged"),
+    KLIST("honeypot", "decoy_prefixes", "", 3, 0, check_prefix_map, 0,
+          "FROM=TO path prefix rewrites for diverted requests (the paper's PATH_INFO rewrite)"),
+    KLIST("honeypot", "static_extensions", "css,js,mjs,map,png,jpg,jpeg,gif,ico,svg,webp,avif,woff,woff2,ttf",
+          1, 0, NULL, 0, "file extensions of static requests, which some detectors ignore"),
+
+    KBOOL("status4xx", "enabled", "true", "the paper's rule: 4xx responses add up"),
+    KINT("status4xx", "count", "10", 1, 100000, "4xx responses (distinct paths) that flag"),
+    KDUR("status4xx", "window", "10m", 0, 366 * DAY,
+         "the count leaks away over this; 0 = never (the paper's rule)"),
+    KLIST("status4xx", "statuses", "400,401,403,404,405", 3, 0, check_status_list, 0,
+          "the statuses that count"),
+    KBOOL("status4xx", "distinct", "true",
+          "count a failing path once while it is among the client's recent requests"),
+
+    KBOOL("trap", "enabled", "true", "requests for paths nobody legitimate asks for"),
+    KLIST("trap", "paths", "/.env,/.git/,/.svn/,/.aws/,/.ssh/,/wp-login.php,/wp-admin/,/xmlrpc.php,/phpmyadmin/,/pma/,/admin.php,/server-status,/actuator/,/.DS_Store,/config.php,/backup.sql,/db.sql,/.htpasswd,/cgi-bin/,/vendor/phpunit/",
+          1, 0, check_url_prefix, 0, "trap path prefixes"),
+    KBOOL("trap", "robots", "true", "serve /robots.txt with Disallow bait (unless a route has it)"),
+    KLIST("trap", "robots_paths", "/admin-backup/,/internal/reports/", 1, 0, check_url_prefix, 0,
+          "the bait paths robots.txt disallows; requesting one flags"),
+
+    KBOOL("protocol", "enabled", "true",
+          "malformed HTTP, smuggling attempts, methods no route allows"),
+    KINT("protocol", "weight", "40", 0, 1000000, "score of a malformed request or odd method"),
 
     KSTR("journal", "db", "sqlite:var/mitsu.db", 1, check_db_url, F_NONEMPTY | F_SECRET,
          "management database: sqlite:PATH or postgresql://..."),
@@ -146,6 +183,9 @@ static const struct section_spec sections[] = {
     {"app", 0, "the application"},
     {"session", 0, "the session cookie"},
     {"honeypot", 0, "detection and actions"},
+    {"status4xx", 0, "detector: 4xx responses"},
+    {"trap", 0, "detector: trap paths"},
+    {"protocol", 0, "detector: malformed HTTP and methods"},
     {"journal", 0, "the management database and event log"},
     {"admin", 0, "the admin listener"},
     {"db", 1, "an application database and its decoy, [db.NAME]"},
@@ -470,6 +510,26 @@ static int check_url_prefix(const char *v, char *why, size_t n)
             snprintf(why, n, "a URL path without spaces, controls, ? or #");
             return -1;
         }
+    return 0;
+}
+
+static int check_prefix_map(const char *v, char *why, size_t n)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || v[0] != '/' || eq[1] != '/') {
+        snprintf(why, n, "expected FROM=TO, two paths starting with /");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_status_list(const char *v, char *why, size_t n)
+{
+    if (strlen(v) != 3 || v[0] < '1' || v[0] > '5' || v[1] < '0' || v[1] > '9' || v[2] < '0' ||
+        v[2] > '9') {
+        snprintf(why, n, "expected an HTTP status, 100 to 599");
+        return -1;
+    }
     return 0;
 }
 

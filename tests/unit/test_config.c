@@ -95,7 +95,7 @@ Test(config, defaults_apply_when_no_file_is_given)
 Test(config, empty_file_gives_the_defaults)
 {
     config *c = accepts("");
-    cr_expect_str_eq(config_get_str(c, "session", "cookie_name"), "mitsu_sid");
+    cr_expect_str_eq(config_get_str(c, "session", "cookie_name"), "session");
     config_free(c);
 }
 
@@ -641,7 +641,7 @@ Test(config, env_empty_value_counts_as_unset)
     config *c = parse_env("[server]\nworkers = 3\n", env);
     cr_assert_not_null(c, "%s", errtext);
     cr_expect_eq(config_get_int(c, "server", "workers"), 3);
-    cr_expect_str_eq(config_get_str(c, "session", "cookie_name"), "mitsu_sid");
+    cr_expect_str_eq(config_get_str(c, "session", "cookie_name"), "session");
     config_free(c);
 }
 
