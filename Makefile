@@ -13,7 +13,7 @@ PKGS     := libcrypto inih jansson sqlite3 libpq libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Iinclude -Isrc $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -pthread
+LDLIBS   += $(PKG_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LAYERS   := base http web db honeypot journal admin mitsu
@@ -88,15 +88,17 @@ $(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libmitsu-asan.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -O1 -Wno-missing-prototypes -o $@ $< $(BUILD)/libmitsu-asan.a $(CRITERION_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/testapp: tests/integration/testapp.c $(BUILD)/libmitsu.a
+# Applications the integration tests start: tests/integration/NAME.c, plain and sanitized.
+TEST_APPS := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/*.c))
+$(BUILD)/tests/%: tests/integration/%.c $(BUILD)/libmitsu.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmitsu.a $(LDLIBS)
 
-$(BUILD)/tests/testapp-asan: tests/integration/testapp.c $(BUILD)/libmitsu-asan.a
+$(BUILD)/tests/%-asan: tests/integration/%.c $(BUILD)/libmitsu-asan.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -O1 -o $@ $< $(BUILD)/libmitsu-asan.a $(LDLIBS)
 
-tests: $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/tests/testapp $(BUILD)/tests/testapp-asan
+tests: $(UNIT_BIN) $(UNIT_ASAN) $(TEST_APPS:%=$(BUILD)/tests/%) $(TEST_APPS:%=$(BUILD)/tests/%-asan)
 
 # libFuzzer targets: clang only. The library is compiled once with coverage instrumentation
 # (fuzzer-no-link) and each target links against it.

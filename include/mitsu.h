@@ -79,6 +79,32 @@ int mitsu_hook(mitsu_app *app, enum mitsu_hook_point point, mitsu_handler hook);
  * renders the page the client sees. mitsu_res_status() tells the status. */
 int mitsu_error_handler(mitsu_app *app, int status, mitsu_handler handler);
 
+/* ---- Honeypot ------------------------------------------------------------------------- */
+/* The honeypot runs by itself ([honeypot] in the configuration, docs/honeypot.md): it knows
+ * each client, judges every request with its detectors, and diverts attackers to the decoy
+ * databases. An application may take part: */
+
+/* A route only diverted requests see (what an attacker is shown instead of the real page);
+ * other diverted requests go through the real routes, against the decoy databases. */
+int mitsu_decoy_route(mitsu_app *app, const char *method, const char *path,
+                      mitsu_handler handler);
+
+/* An application-specific detection: adds score to the client (score <= 0 flags it at once),
+ * recorded with reason as evidence. A flag takes effect from the client's next request;
+ * mitsu_client_state() shows it at once. 0, or -1 when the honeypot is off. */
+int mitsu_flag(mitsu_req *req, const char *reason, double score);
+
+/* 1 when this request is served from the decoys (its client is a diverted attacker). */
+int mitsu_is_decoy(const mitsu_req *req);
+
+enum mitsu_client_state {
+    MITSU_CLIENT_UNKNOWN,  /* the honeypot is off, or could not track this client */
+    MITSU_CLIENT_NORMAL,
+    MITSU_CLIENT_ATTACKER,
+    MITSU_CLIENT_RELEASED  /* an operator's "not an attacker" */
+};
+enum mitsu_client_state mitsu_client_state(const mitsu_req *req);
+
 /* Starts the server and blocks until SIGTERM or SIGINT; then stops accepting, lets requests in
  * flight finish, and returns 0 (non-zero if it could not start, with a message on stderr).
  * Prints "mitsu: listening on http://ADDR:PORT/" on stdout once ready. */

@@ -67,7 +67,8 @@ mitsu_app *web_app_new(config *cfg)
     config_fill_http_server(app->cfg, &app->server_cfg);
     app->default_max_body = app->largest_max_body = app->server_cfg.limits.max_body;
     app->routes = router_new();
-    if (!app->routes)
+    app->decoy_routes = router_new();
+    if (!app->routes || !app->decoy_routes)
         goto fail;
     char err[256];
     if (cidr_list_parse(&app->trusted, config_get_str(app->cfg, "server", "trusted_proxies"), err,
@@ -107,12 +108,28 @@ void web_app_set_guard(mitsu_app *app, const web_guard *guard)
     app->guard = *guard;
 }
 
+int web_app_own(mitsu_app *app, void *p, void (*free_fn)(void *))
+{
+    if (app->nowned == sizeof app->owned / sizeof app->owned[0])
+        return -1;
+    app->owned[app->nowned].p = p;
+    app->owned[app->nowned].free = free_fn;
+    app->nowned++;
+    return 0;
+}
+
 void web_app_free(mitsu_app *app)
 {
     if (!app)
         return;
     http_server_free(app->server);
+    /* The layers above go first: they may still refer to what follows. */
+    while (app->nowned > 0) {
+        app->nowned--;
+        app->owned[app->nowned].free(app->owned[app->nowned].p);
+    }
     router_free(app->routes);
+    router_free(app->decoy_routes);
     for (size_t i = 0; i < app->nstatics; i++) {
         static_dir_close(&app->statics[i]->dir);
         free(app->statics[i]);
@@ -158,6 +175,21 @@ int mitsu_route_ex(mitsu_app *app, const char *method, const char *path, mitsu_h
 int mitsu_route(mitsu_app *app, const char *method, const char *path, mitsu_handler handler)
 {
     return mitsu_route_ex(app, method, path, handler, NULL);
+}
+
+int mitsu_decoy_route(mitsu_app *app, const char *method, const char *path,
+                      mitsu_handler handler)
+{
+    if (!app || !method || !path || !handler)
+        return -1;
+    char err[256];
+    void *h;
+    memcpy(&h, &handler, sizeof h);
+    if (router_add(app->decoy_routes, method, path, h, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "mitsu: decoy route %s %s: %s\n", method, path, err);
+        return -1;
+    }
+    return 0;
 }
 
 int mitsu_hook(mitsu_app *app, enum mitsu_hook_point point, mitsu_handler hook)
@@ -261,6 +293,13 @@ static int route_and_handle(mitsu_req *req, mitsu_res *res)
 {
     mitsu_app *app = req->app;
     const http_request *hr = &req->ex->req;
+    /* A diverted request meets the decoy routes first; whatever they lack, the real ones
+     * serve, against the decoy databases. */
+    if (req->decoy && router_match(app->decoy_routes, hr->method_name.base, hr->method_name.len,
+                                   req->path.base, req->path.len, &req->match) == ROUTE_MATCH) {
+        req->matched = 1;
+        return handler_of(&req->match)(req, res);
+    }
     route_result r = router_match(app->routes, hr->method_name.base, hr->method_name.len,
                                   req->path.base, req->path.len, &req->match);
     if (r == ROUTE_MATCH) {

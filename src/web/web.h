@@ -43,6 +43,9 @@ struct mitsu_app {
     http_server_config server_cfg;
     http_server *server;
     router *routes;
+    router *decoy_routes;       /* what diverted requests see first: mitsu_decoy_route() */
+    struct owned { void *p; void (*free)(void *); } owned[4]; /* layers above, freed with us */
+    size_t nowned;
     uint64_t default_max_body;  /* [server] max_body */
     uint64_t largest_max_body;  /* over all routes: what the parser must let through */
     mitsu_handler *before, *after;
@@ -90,6 +93,9 @@ mitsu_app *web_app_new(config *cfg); /* takes cfg; NULL (messages on stderr) on 
 void web_app_free(mitsu_app *app);
 int web_app_run(mitsu_app *app);
 void web_app_set_guard(mitsu_app *app, const web_guard *guard);
+/* Hands p to the application: free(p) runs when the application is freed, last given first.
+ * 0, or -1 (then the caller still owns p). */
+int web_app_own(mitsu_app *app, void *p, void (*free_fn)(void *));
 
 /* request.c */
 const cookie_jar *req_cookies(mitsu_req *req);

@@ -92,8 +92,11 @@ class Server:
         return False
 
 
-def connect(server, timeout=5):
-    s = socket.create_connection((server.host, server.port), timeout=timeout)
+def connect(server, timeout=5, source=None):
+    """A TCP connection to the server; source picks the client address (127.0.0.x on loopback:
+    each test can be a different client)."""
+    s = socket.create_connection((server.host, server.port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 

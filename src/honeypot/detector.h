@@ -1,0 +1,79 @@
+/* The detector interface: every src/honeypot/detect_*.c fills one hp_detector. A detector looks
+ * at a request (before the handler, after it, or a request the HTTP core refused) and reports
+ * hits; the engine turns hits into the client's score and verdict. */
+#ifndef MITSU_HONEYPOT_DETECTOR_H
+#define MITSU_HONEYPOT_DETECTOR_H
+
+#include <stdint.h>
+
+#include "honeypot/client.h"
+#include "web/web.h"
+
+typedef struct hp_engine hp_engine;
+
+enum hp_phase { HP_BEFORE = 1, HP_AFTER = 2, HP_REJECT = 4 };
+
+/* OWASP AppSensor's two kinds: a person could do it by mistake, or it needs a tool or intent. */
+enum hp_kind { HP_SUSPICIOUS, HP_ATTACK, HP_KIND__MAX };
+extern const char *const hp_kind_names[HP_KIND__MAX];
+
+/* A score that flags the client at once, whatever the threshold. */
+#define HP_FLAGS (-1.0)
+
+typedef struct hp_hit {
+    uint8_t detector;     /* id: index in the engine's detector table */
+    enum hp_kind kind;
+    double score;         /* HP_FLAGS, or added to the client's score */
+    const char *evidence; /* arena string, as received (escape before display) */
+} hp_hit;
+
+/* The honeypot's view of one request, in the request's arena. */
+typedef struct hp_request {
+    hp_engine *hp;
+    mitsu_req *req;                  /* NULL for a refused request */
+    mitsu_res *res;                  /* NULL before the handler and for a refused request */
+    const http_rejection *rejection; /* a request the HTTP core refused, else NULL */
+    arena *arena;
+    int64_t now;                     /* Unix ms */
+    uint8_t ip[HP_IP_LEN];
+    char ip_text[64];
+    hp_client_ref client;
+    int has_client;                  /* 0 when no client could be made: nothing is judged */
+    int is_static;                   /* a static file request: some detectors ignore it */
+    int whitelisted;
+    int status;                      /* the final status, in the after phase */
+    hp_hit *hits;
+    size_t nhits, caphits;
+    int flagged_now;                 /* this request made the client an attacker */
+    int answered;                    /* a before detector answered the request itself */
+} hp_request;
+
+typedef struct hp_detector {
+    const char *name;    /* also its config section */
+    unsigned phases;     /* enum hp_phase bits */
+    /* Reads the detector's configuration; *state is passed to the other calls. 0, or -1 with a
+     * message. Runs at start-up, before any thread. May be NULL. */
+    int (*init)(hp_engine *hp, const config *cfg, void **state, char *err, size_t errlen);
+    void (*fini)(void *state);
+    /* Judge a request; report with hp_report(). Called on worker threads, concurrently: the
+     * state is read-only, per-client data lives in the client table. */
+    void (*before)(void *state, hp_request *r);
+    void (*after)(void *state, hp_request *r);
+    void (*reject)(void *state, hp_request *r);
+} hp_detector;
+
+/* Reports a hit of detector d on the request, with evidence formatted like printf. */
+void hp_report(hp_request *r, const hp_detector *d, enum hp_kind kind, double score,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* What detectors may use of the engine. */
+hp_client_table *hp_engine_clients(hp_engine *hp);
+const config *hp_engine_config(hp_engine *hp);
+mitsu_app *hp_engine_app(hp_engine *hp);
+
+/* The detectors, in the order they run. */
+extern const hp_detector hp_detect_status4xx;
+extern const hp_detector hp_detect_trap;
+extern const hp_detector hp_detect_protocol;
+
+#endif

@@ -1,0 +1,475 @@
+/* The honeypot engine: client identification, the detector runs, scoring with decay, verdicts
+ * and actions, wrapped around the application's pipeline as the web layer's guard. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "honeypot/hp.h"
+
+const char *const hp_kind_names[HP_KIND__MAX] = {"suspicious", "attack"};
+
+static const hp_detector *const detectors[] = {
+    NULL, /* id 0: the application, through mitsu_flag() */
+    &hp_detect_protocol,
+    &hp_detect_trap,
+    &hp_detect_status4xx,
+};
+enum { NDETECTORS = sizeof detectors / sizeof detectors[0] };
+
+struct hp_engine {
+    mitsu_app *app;
+    const config *cfg;
+    hp_client_table *clients;
+    int enabled;
+    int enforce;                 /* mode = enforce (else simulate) */
+    enum config_hp_action action;
+    double threshold;
+    double half_life_ms;
+    const char *cookie_name;
+    int64_t cookie_lifetime_s;
+    int cookie_secure;
+    cidr_list whitelist;
+    const char *const *white_paths;
+    size_t nwhite_paths;
+    const char *const *white_agents;
+    size_t nwhite_agents;
+    const char *const *decoy_prefixes;
+    size_t ndecoy_prefixes;
+    const char *const *static_ext;
+    size_t nstatic_ext;
+    const char *static_prefix;
+    int log_events;              /* [journal] log = stderr: one JSON line per verdict */
+    void *state[NDETECTORS];
+};
+
+const char *hp_detector_name(uint8_t id)
+{
+    if (id == HP_BY_APP)
+        return "app";
+    if (id == HP_BY_OPERATOR)
+        return "operator";
+    return id < NDETECTORS ? detectors[id]->name : "unknown";
+}
+
+hp_client_table *hp_engine_clients(hp_engine *hp)
+{
+    return hp->clients;
+}
+
+const config *hp_engine_config(hp_engine *hp)
+{
+    return hp->cfg;
+}
+
+mitsu_app *hp_engine_app(hp_engine *hp)
+{
+    return hp->app;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint8_t detector_id(const hp_detector *d)
+{
+    for (int i = 1; i < NDETECTORS; i++)
+        if (detectors[i] == d)
+            return (uint8_t)i;
+    return HP_BY_APP;
+}
+
+static void add_hit(hp_request *r, uint8_t id, enum hp_kind kind, double score,
+                    const char *evidence)
+{
+    if (r->nhits == r->caphits) {
+        size_t cap = r->caphits ? r->caphits * 2 : 4;
+        hp_hit *h = arena_alloc(r->arena, cap * sizeof *h);
+        if (!h)
+            return;
+        if (r->nhits)
+            memcpy(h, r->hits, r->nhits * sizeof *h);
+        r->hits = h;
+        r->caphits = cap;
+    }
+    r->hits[r->nhits++] = (hp_hit){id, kind, score, evidence ? evidence : ""};
+}
+
+void hp_report(hp_request *r, const hp_detector *d, enum hp_kind kind, double score,
+               const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    add_hit(r, detector_id(d), kind, score, arena_strdup(r->arena, text));
+}
+
+/* ---- Scoring ------------------------------------------------------------------------------ */
+
+typedef struct apply_arg {
+    hp_engine *hp;
+    hp_request *r;
+    int push;          /* add this request to the client's ring (the after phase) */
+    uint32_t path;     /* its interned path: interning takes the path table's own lock */
+    int flagged;       /* out: this call made the client an attacker */
+    uint8_t by;        /* out: the detector that did */
+    enum hp_client_state state; /* out */
+    double score;      /* out */
+} apply_arg;
+
+/* Under the client's shard lock: decay, add the hits, judge; record the request. */
+static void apply_locked(hp_client *c, void *p)
+{
+    apply_arg *a = p;
+    hp_engine *hp = a->hp;
+    hp_request *r = a->r;
+    if (c->score_at && c->score > 0) {
+        double age = (double)(r->now - c->score_at);
+        if (age > 0)
+            c->score = (float)(c->score * exp2(-age / hp->half_life_ms));
+    }
+    c->score_at = r->now;
+    double best = 0;
+    uint8_t best_by = HP_BY_APP;
+    for (size_t i = 0; i < r->nhits; i++) {
+        double s = r->hits[i].score < 0 ? hp->threshold : r->hits[i].score;
+        c->score += (float)s;
+        if (s >= best) {
+            best = s;
+            best_by = r->hits[i].detector;
+        }
+    }
+    if (c->state != HP_CLIENT_ATTACKER && r->nhits && c->score >= hp->threshold) {
+        hp_client_mark(c, HP_CLIENT_ATTACKER, best_by, r->now);
+        a->flagged = 1;
+        a->by = best_by;
+    }
+    if (a->push) {
+        if (r->status >= 400 && r->status < 500 && c->n4xx < UINT32_MAX)
+            c->n4xx++;
+        uint32_t path = a->path;
+        uint8_t method = r->req ? (uint8_t)r->req->ex->req.method : 0;
+        hp_client_ring_push(c, r->now, method, (uint16_t)r->status, path,
+                            r->req && r->req->decoy ? HP_REQ_DECOY : 0);
+    }
+    a->state = (enum hp_client_state)c->state;
+    a->score = c->score;
+}
+
+/* One JSON line per verdict on stderr; the journal (its own issue) takes over the recording. */
+static void log_flag(hp_engine *hp, hp_request *r, uint8_t by, double score)
+{
+    if (!hp->log_events)
+        return;
+    const char *evidence = "";
+    for (size_t i = 0; i < r->nhits; i++)
+        if (r->hits[i].detector == by)
+            evidence = r->hits[i].evidence;
+    char sid[HP_SID_HEX + 1];
+    hp_client_sid_format(r->client.sid, sid);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:s, s:s}", "time", (json_int_t)r->now,
+                          "event", "flag", "client", sid, "ip", r->ip_text, "detector",
+                          hp_detector_name(by), "score", score, "evidence", evidence, "mode",
+                          hp->enforce ? "enforce" : "simulate");
+    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (line)
+        fprintf(stderr, "%s\n", line);
+    free(line);
+    json_decref(o);
+}
+
+static void apply(hp_request *r, int push)
+{
+    if (!r->has_client || (!push && r->nhits == 0))
+        return;
+    apply_arg a = {.hp = r->hp, .r = r, .push = push};
+    if (push && r->req) {
+        const char *text = mitsu_req_path(r->req);
+        a.path = hp_client_path_intern(r->hp->clients, text, strlen(text));
+    }
+    int rc = hp_client_update(r->hp->clients, r->client.sid, apply_locked, &a);
+    if (rc == 0) {
+        r->client.state = a.state;
+        if (a.flagged) {
+            r->flagged_now = 1;
+            log_flag(r->hp, r, a.by, a.score);
+        }
+    }
+    r->nhits = 0; /* counted: the next phase starts afresh */
+}
+
+/* ---- The request pipeline ---------------------------------------------------------------- */
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int is_static_path(const hp_engine *hp, const char *path)
+{
+    if (hp->static_prefix && *hp->static_prefix && has_prefix(path, hp->static_prefix))
+        return 1;
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return 0;
+    for (size_t i = 0; i < hp->nstatic_ext; i++)
+        if (strcasecmp(dot + 1, hp->static_ext[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_whitelisted(const hp_engine *hp, mitsu_req *req, const char *ip)
+{
+    if (hp->whitelist.count && cidr_list_contains(&hp->whitelist, ip))
+        return 1;
+    const char *path = mitsu_req_path(req);
+    for (size_t i = 0; i < hp->nwhite_paths; i++)
+        if (has_prefix(path, hp->white_paths[i]))
+            return 1;
+    if (hp->nwhite_agents) {
+        const char *ua = mitsu_req_header(req, "User-Agent");
+        for (size_t i = 0; ua && i < hp->nwhite_agents; i++)
+            if (strstr(ua, hp->white_agents[i]))
+                return 1;
+    }
+    return 0;
+}
+
+/* The paper's PATH_INFO rewrite: a diverted request for FROM... is routed as TO.... */
+static void rewrite_for_decoy(const hp_engine *hp, mitsu_req *req)
+{
+    const char *path = mitsu_req_path(req);
+    for (size_t i = 0; i < hp->ndecoy_prefixes; i++) {
+        const char *map = hp->decoy_prefixes[i];
+        const char *eq = strchr(map, '=');
+        size_t flen = (size_t)(eq - map);
+        if (strncmp(path, map, flen) != 0)
+            continue;
+        char *to = arena_printf(req->ex->arena, "%s%s", eq + 1, path + flen);
+        if (to)
+            mitsu_rewrite(req, to);
+        return;
+    }
+}
+
+static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res)
+{
+    if (r->client.state != HP_CLIENT_ATTACKER || !hp->enforce)
+        return MITSU_NEXT;
+    switch (hp->action) {
+    case CONFIG_HP_BLOCK:
+        reply_error(res, 403);
+        return MITSU_DONE;
+    case CONFIG_HP_OBSERVE:
+        return MITSU_NEXT;
+    case CONFIG_HP_DIVERT:
+    case CONFIG_HP_TARPIT:
+    case CONFIG_HP_ACTION__MAX:
+        break;
+    }
+    req->decoy = 1;
+    rewrite_for_decoy(hp, req);
+    return MITSU_NEXT;
+}
+
+static hp_request *request_new(hp_engine *hp, arena *a)
+{
+    hp_request *r = arena_calloc(a, 1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->hp = hp;
+    r->arena = a;
+    r->now = now_ms();
+    return r;
+}
+
+static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
+{
+    hp_engine *hp = ctx;
+    if (!hp->enabled)
+        return MITSU_NEXT;
+    hp_request *r = request_new(hp, req->ex->arena);
+    if (!r)
+        return MITSU_NEXT;
+    r->req = req;
+    req->client = r;
+    snprintf(r->ip_text, sizeof r->ip_text, "%s", mitsu_client_ip(req));
+    if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
+        memset(r->ip, 0, sizeof r->ip);
+    const char *cookie = mitsu_cookie(req, hp->cookie_name);
+    if (hp_client_identify(hp->clients, r->ip, cookie, cookie ? strlen(cookie) : 0, r->now,
+                           &r->client) < 0)
+        return MITSU_NEXT;
+    r->has_client = 1;
+    r->whitelisted = is_whitelisted(hp, req, r->ip_text);
+    r->is_static = is_static_path(hp, mitsu_req_path(req));
+    if (!r->whitelisted) {
+        for (int i = 1; i < NDETECTORS; i++)
+            if (detectors[i]->before && (detectors[i]->phases & HP_BEFORE))
+                detectors[i]->before(hp->state[i], r);
+        apply(r, 0);
+    }
+    int rc = act(hp, r, req, res);
+    /* A detector may have answered itself (the robots.txt bait). */
+    return r->answered && rc == MITSU_NEXT ? MITSU_DONE : rc;
+}
+
+static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
+{
+    if (!r->client.set_cookie || res->ex->res.headers_sent)
+        return;
+    char sid[HP_SID_HEX + 1];
+    hp_client_sid_format(r->client.sid, sid);
+    mitsu_cookie_opts o = {.max_age = hp->cookie_lifetime_s, .http_only = 1,
+                           .same_site = MITSU_SAMESITE_LAX, .secure = hp->cookie_secure};
+    mitsu_set_cookie(res, hp->cookie_name, sid, &o);
+}
+
+static void guard_after(mitsu_req *req, mitsu_res *res, void *ctx)
+{
+    hp_engine *hp = ctx;
+    hp_request *r = req->client;
+    if (!hp->enabled || !r || !r->has_client)
+        return;
+    r->res = res;
+    r->status = mitsu_res_status(res);
+    if (!r->whitelisted)
+        for (int i = 1; i < NDETECTORS; i++)
+            if (detectors[i]->after && (detectors[i]->phases & HP_AFTER))
+                detectors[i]->after(hp->state[i], r);
+    apply(r, 1);
+    set_client_cookie(hp, r, res);
+}
+
+static void guard_reject(const http_rejection *rej, void *ctx)
+{
+    hp_engine *hp = ctx;
+    if (!hp->enabled)
+        return;
+    /* A refused request has no arena of its own: a small one lives for this call. */
+    arena a;
+    arena_init(&a, 2048);
+    hp_request *r = request_new(hp, &a);
+    if (r) {
+        r->rejection = rej;
+        cidr_peer_text(rej->peer, rej->peer_len, r->ip_text);
+        if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
+        memset(r->ip, 0, sizeof r->ip);
+        r->status = rej->status;
+        if (hp_client_identify(hp->clients, r->ip, NULL, 0, r->now, &r->client) == 0 &&
+            !(hp->whitelist.count && cidr_list_contains(&hp->whitelist, r->ip_text))) {
+            r->has_client = 1;
+            for (int i = 1; i < NDETECTORS; i++)
+                if (detectors[i]->reject && (detectors[i]->phases & HP_REJECT))
+                    detectors[i]->reject(hp->state[i], r);
+            apply(r, 0);
+        }
+    }
+    arena_free(&a);
+}
+
+/* ---- Set-up ------------------------------------------------------------------------------- */
+
+static void engine_free(void *p)
+{
+    hp_engine *hp = p;
+    if (!hp)
+        return;
+    for (int i = 1; i < NDETECTORS; i++)
+        if (detectors[i]->fini)
+            detectors[i]->fini(hp->state[i]);
+    hp_client_table_free(hp->clients);
+    cidr_list_free(&hp->whitelist);
+    free(hp);
+}
+
+hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
+{
+    const config *cfg = app->cfg;
+    hp_engine *hp = calloc(1, sizeof *hp);
+    if (!hp) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    hp->app = app;
+    hp->cfg = cfg;
+    hp->enabled = config_get_bool(cfg, "honeypot", "enabled");
+    hp->enforce = config_get_enum(cfg, "honeypot", "mode") == CONFIG_HP_ENFORCE;
+    hp->action = (enum config_hp_action)config_get_enum(cfg, "honeypot", "action");
+    hp->threshold = (double)config_get_int(cfg, "honeypot", "threshold");
+    hp->half_life_ms = (double)config_get_ms(cfg, "honeypot", "decay");
+    hp->cookie_name = config_get_str(cfg, "honeypot", "cookie_name");
+    hp->cookie_lifetime_s = config_get_ms(cfg, "honeypot", "cookie_lifetime") / 1000;
+    hp->cookie_secure = config_get_bool(cfg, "session", "secure");
+    hp->nwhite_paths = config_get_list(cfg, "honeypot", "whitelist_paths", &hp->white_paths);
+    hp->nwhite_agents = config_get_list(cfg, "honeypot", "whitelist_agents", &hp->white_agents);
+    hp->ndecoy_prefixes =
+        config_get_list(cfg, "honeypot", "decoy_prefixes", &hp->decoy_prefixes);
+    hp->nstatic_ext = config_get_list(cfg, "honeypot", "static_extensions", &hp->static_ext);
+    hp->static_prefix = config_get_str(cfg, "app", "static_prefix");
+    hp->log_events = strcmp(config_get_str(cfg, "journal", "log"), "stderr") == 0;
+    if (cidr_list_parse(&hp->whitelist, config_get_str(cfg, "honeypot", "whitelist"), err,
+                        errlen) < 0)
+        goto fail;
+    hp_client_table_config tc = {0, (size_t)config_get_int(cfg, "honeypot", "max_clients"), 0};
+    hp->clients = hp_client_table_new(&tc);
+    if (!hp->clients) {
+        snprintf(err, errlen, "cannot create the client table");
+        goto fail;
+    }
+    for (int i = 1; i < NDETECTORS; i++)
+        if (detectors[i]->init && detectors[i]->init(hp, cfg, &hp->state[i], err, errlen) < 0)
+            goto fail;
+    if (web_app_own(app, hp, engine_free) < 0) {
+        snprintf(err, errlen, "too many parts attached to the application");
+        goto fail;
+    }
+    web_guard g = {guard_before, guard_after, guard_reject, hp};
+    web_app_set_guard(app, &g);
+    return hp;
+fail:
+    engine_free(hp);
+    return NULL;
+}
+
+/* ---- The public API --------------------------------------------------------------------- */
+
+int mitsu_flag(mitsu_req *req, const char *reason, double score)
+{
+    hp_request *r = req->client;
+    if (!r || !r->has_client)
+        return -1;
+    add_hit(r, HP_BY_APP, HP_ATTACK, score <= 0 ? HP_FLAGS : score,
+            arena_strdup(req->ex->arena, reason ? reason : ""));
+    /* Judge now, so mitsu_client_state() tells at once; the request itself keeps its course. */
+    apply(r, 0);
+    return 0;
+}
+
+int mitsu_is_decoy(const mitsu_req *req)
+{
+    return req->decoy;
+}
+
+enum mitsu_client_state mitsu_client_state(const mitsu_req *req)
+{
+    const hp_request *r = req->client;
+    if (!r || !r->has_client)
+        return MITSU_CLIENT_UNKNOWN;
+    switch (r->client.state) {
+    case HP_CLIENT_ATTACKER:
+        return MITSU_CLIENT_ATTACKER;
+    case HP_CLIENT_RELEASED:
+        return MITSU_CLIENT_RELEASED;
+    default:
+        return MITSU_CLIENT_NORMAL;
+    }
+}

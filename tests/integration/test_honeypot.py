@@ -1,0 +1,300 @@
+"""The honeypot end to end: client ids, detectors (trap, status4xx, protocol), scoring, actions
+(divert with decoy routes and prefix rewriting, block, simulate), whitelists, and the false
+positives that must never happen. Each test is its own client: its own 127.0.0.x address."""
+import json
+import os
+import re
+import time
+
+from harness import BUILD, Server, connect, parse_responses, read_all, run, test
+
+APP = os.environ.get("HP_TEST_SERVER", os.path.join(BUILD, "tests", "hpapp-asan"))
+_next = [10]
+
+
+def new_ip():
+    _next[0] += 1
+    return "127.0.0.%d" % _next[0]
+
+
+class Client:
+    """A browser-like client: one source address, keeps the cookies it is given."""
+
+    def __init__(self, srv, ip=None, keep_cookies=True):
+        self.srv, self.ip, self.keep = srv, ip or new_ip(), keep_cookies
+        self.cookies = {}
+
+    def request(self, method, path, headers=None, body=b""):
+        s = connect(self.srv, source=self.ip)
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: h", "Connection: close"]
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join("%s=%s" % kv for kv in self.cookies.items()))
+        for k, v in (headers or {}).items():
+            lines.append("%s: %s" % (k, v))
+        if body:
+            lines.append("Content-Length: %d" % len(body))
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        data, _ = read_all(s, 5)
+        s.close()
+        status, hdrs, payload = parse_responses(data)[0]
+        setc = re.findall(rb"\r\nSet-Cookie: ([^\r]*)", data)
+        if self.keep:
+            for c in setc:
+                name, _, rest = c.decode().partition("=")
+                self.cookies[name] = rest.split(";")[0]
+        return status, hdrs, payload.decode(errors="replace"), [c.decode() for c in setc]
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def state(self):
+        return self.get("/state")[2]
+
+
+def server(**env):
+    e = {"MITSU_JOURNAL_LOG": "stderr"}
+    e.update(env)
+    return Server(binary=APP, env=e)
+
+
+@test
+def first_visit_gets_a_32_hex_client_cookie_with_safe_attributes():
+    with server() as srv:
+        status, _, body, setc = Client(srv).get("/")
+        assert status == 200 and "state=normal" in body, body
+        sid = [c for c in setc if c.startswith("sid=")]
+        assert len(sid) == 1, setc
+        assert re.match(r"sid=[0-9a-f]{32};", sid[0]), sid
+        for attr in ("HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"):
+            assert attr in sid[0], (attr, sid)
+
+
+@test
+def returning_client_keeps_its_id_and_gets_no_new_cookie():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")
+        first = c.cookies["sid"]
+        _, _, _, setc = c.get("/")
+        assert not [x for x in setc if x.startswith("sid=")], setc
+        assert c.cookies["sid"] == first
+
+
+@test
+def trap_path_flags_at_once_and_next_requests_are_diverted():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")
+        status, _, _, _ = c.get("/.env")
+        assert status == 404
+        assert "state=attacker decoy=1" in c.state(), c.state()
+
+
+@test
+def diverted_client_sees_the_decoy_route_normal_client_the_real_one():
+    with server() as srv:
+        normal, attacker = Client(srv), Client(srv)
+        assert "real admin" in normal.get("/admin")[2]
+        attacker.get("/wp-login.php")
+        assert "decoy admin" in attacker.get("/admin")[2]
+        assert "real admin" in normal.get("/admin")[2]
+
+
+@test
+def decoy_prefix_rewrites_the_path_of_diverted_requests_only():
+    with server(MITSU_HONEYPOT_DECOY_PREFIXES="/api=/decoy/api") as srv:
+        normal, attacker = Client(srv), Client(srv)
+        assert "path=/api/users" in normal.get("/api/users")[2]
+        attacker.get("/.git/config")
+        body = attacker.get("/api/users")[2]
+        assert "path=/decoy/api/users" in body and "decoy=1" in body, body
+
+
+@test
+def dropping_the_cookie_keeps_the_ip_verdict():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")
+        c.get("/.env")
+        fresh = Client(srv, ip=c.ip)  # same address, no cookie
+        assert "state=attacker" in fresh.state()
+
+
+@test
+def changing_ip_with_the_same_cookie_keeps_the_cookie_verdict():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")
+        c.get("/.env")
+        moved = Client(srv)
+        moved.cookies = dict(c.cookies)
+        assert "state=attacker" in moved.state(), moved.state()
+
+
+@test
+def status4xx_distinct_failing_paths_flag():
+    with server() as srv:
+        c = Client(srv)
+        for i in range(9):
+            assert c.get("/nope-%d" % i)[0] == 404
+        assert "state=normal" in c.state()
+        c.get("/nope-last")
+        assert "state=attacker" in c.state()
+
+
+@test
+def status4xx_window_zero_is_the_paper_rule_and_counts_forever():
+    with server(MITSU_STATUS4XX_WINDOW="0", MITSU_STATUS4XX_COUNT="3") as srv:
+        c = Client(srv)
+        for i in range(3):
+            c.get("/missing-%d" % i)
+        assert "state=attacker" in c.state()
+
+
+@test
+def robots_txt_bait_is_served_and_following_it_flags():
+    with server() as srv:
+        c = Client(srv)
+        status, _, body, _ = c.get("/robots.txt")
+        assert status == 200 and "Disallow: /admin-backup/" in body, body
+        assert "state=normal" in c.state()
+        c.get("/admin-backup/")
+        assert "state=attacker" in c.state()
+
+
+@test
+def smuggling_attempt_flags_the_address():
+    with server() as srv:
+        ip = new_ip()
+        s = connect(srv, source=ip)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        data, _ = read_all(s, 3)
+        s.close()
+        assert data.startswith(b"HTTP/1.1 400 "), data
+        assert "state=attacker" in Client(srv, ip=ip).state()
+
+
+@test
+def odd_methods_add_up_but_one_does_not_flag():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")
+        assert c.request("TRACE", "/")[0] == 405
+        assert "state=normal" in c.state()
+        c.request("PROPFIND", "/")
+        c.request("TRACE", "/state")
+        assert "state=attacker" in c.state()
+
+
+@test
+def application_flag_takes_effect():
+    with server() as srv:
+        c = Client(srv)
+        body = c.get("/flag")[2]
+        assert "state=attacker decoy=0" in body, body  # this request keeps its course
+        assert "state=attacker decoy=1" in c.state()
+
+
+@test
+def application_flag_with_a_small_score_only_adds_up():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/flag?score=30")
+        assert "state=normal" in c.state()
+        c.get("/flag?score=30")
+        c.get("/flag?score=50")
+        assert "state=attacker" in c.state()
+
+
+@test
+def block_action_answers_403():
+    with server(MITSU_HONEYPOT_ACTION="block") as srv:
+        c = Client(srv)
+        c.get("/.env")
+        assert c.get("/state")[0] == 403
+
+
+@test
+def simulate_mode_records_but_does_not_act():
+    with server(MITSU_HONEYPOT_MODE="simulate") as srv:
+        c = Client(srv)
+        c.get("/.env")
+        body = c.state()
+        assert "state=attacker decoy=0" in body, body
+        assert "real admin" in c.get("/admin")[2]
+
+
+@test
+def whitelisted_address_is_never_judged():
+    ip = new_ip()
+    with server(MITSU_HONEYPOT_WHITELIST=ip + "/32") as srv:
+        c = Client(srv, ip=ip)
+        for p in ("/.env", "/.git/config", "/wp-login.php"):
+            c.get(p)
+        assert "state=normal" in c.state()
+
+
+@test
+def disabled_honeypot_judges_nothing():
+    with server(MITSU_HONEYPOT_ENABLED="false") as srv:
+        c = Client(srv)
+        c.get("/.env")
+        body = c.state()
+        assert "state=unknown decoy=0" in body, body
+
+
+@test
+def a_flag_is_one_json_line_on_stderr():
+    srv = server()
+    srv.start()
+    c = Client(srv)
+    c.get("/.aws/credentials")
+    srv.stop()
+    lines = [json.loads(l) for l in srv.stderr_text().splitlines() if l.startswith("{")]
+    flags = [l for l in lines if l.get("event") == "flag"]
+    assert len(flags) == 1, lines
+    f = flags[0]
+    assert f["detector"] == "trap" and f["ip"] == c.ip and re.match("^[0-9a-f]{32}$", f["client"])
+    assert "/.aws/credentials" in f["evidence"]
+
+
+# ---- False positives are failures -------------------------------------------------------
+
+@test
+def normal_browsing_is_never_flagged():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")                       # a deep link or a bookmark: first request anywhere
+        c.get("/pages/about")
+        for _ in range(10):              # a missing favicon and a broken image on every page
+            c.get("/favicon.ico")
+            c.get("/static/logo.png")
+        c.get("/pages/abuot")            # a mistyped URL that exists as a pattern
+        c.get("/pagse/about")            # a mistyped URL: one 404
+        for _ in range(5):               # back and refresh
+            c.get("/pages/about")
+            c.get("/")
+        c.get("/robots.txt")             # reading robots.txt is fine; following the bait is not
+        assert "state=normal" in c.state(), c.state()
+
+
+@test
+def repeated_404_of_one_path_counts_once():
+    with server() as srv:
+        c = Client(srv)
+        for _ in range(30):
+            c.get("/old-bookmark")
+        assert "state=normal" in c.state()
+
+
+@test
+def a_client_without_cookies_is_still_one_client():
+    with server(MITSU_STATUS4XX_COUNT="5") as srv:
+        c = Client(srv, keep_cookies=False)
+        for i in range(5):
+            c.get("/scan-%d" % i)
+        assert "state=attacker" in Client(srv, ip=c.ip, keep_cookies=False).state()
+
+
+run()
