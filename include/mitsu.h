@@ -94,6 +94,42 @@ int mitsu_decoy_route(mitsu_app *app, const char *method, const char *path,
  * mitsu_client_state() shows it at once. 0, or -1 when the honeypot is off. */
 int mitsu_flag(mitsu_req *req, const char *reason, double score);
 
+/* The outcome of a login attempt, for the login detector: failures per client, distinct user
+ * names per client (spraying), failures per user name across clients (stuffing). One failed
+ * login never flags. */
+void mitsu_auth_result(mitsu_req *req, const char *user, int ok);
+
+/* Declares a legal page transition for the transition detector: `to` (a route pattern, as
+ * registered) may follow `from` (a route pattern, or "*" for anywhere: an entry page). A page
+ * with no declared predecessor is not checked. The client's previous page is kept on the server,
+ * never taken from Referer. Example: mitsu_flow(app, "/admin/users/:id", "/admin/delete"); */
+int mitsu_flow(mitsu_app *app, const char *from, const char *to);
+
+/* Declared parameters of a route: what only the application knows. */
+enum mitsu_param_type {
+    MITSU_PARAM_STRING,
+    MITSU_PARAM_INT,     /* optional sign, digits, fits int64 */
+    MITSU_PARAM_UINT,
+    MITSU_PARAM_FLOAT,
+    MITSU_PARAM_BOOL,    /* true/false/1/0/on/off */
+    MITSU_PARAM_EMAIL,
+    MITSU_PARAM_UUID,
+    MITSU_PARAM_PATTERN  /* the whole value matches `pattern` (PCRE2) */
+};
+typedef struct mitsu_param_spec {
+    const char *name;    /* a route parameter, a query or a form field */
+    enum mitsu_param_type type;
+    const char *pattern; /* MITSU_PARAM_PATTERN only */
+    size_t max_len;      /* bytes; 0: no limit */
+    int required;
+} mitsu_param_spec;
+/* Declares the parameters of a route registered with mitsu_route (same method and pattern):
+ * unexpected names, missing required ones, and values of the wrong type or length become events
+ * of the params detector (OWASP AppSensor RE5-RE8, IE2). With strict, such a request is
+ * answered 400 before the handler runs. 0, or -1 (no such route, bad pattern). */
+int mitsu_params(mitsu_app *app, const char *method, const char *path,
+                 const mitsu_param_spec *specs, size_t n, int strict);
+
 /* 1 when this request is served from the decoys (its client is a diverted attacker). */
 int mitsu_is_decoy(const mitsu_req *req);
 

@@ -70,6 +70,10 @@ void hp_report(hp_request *r, const hp_detector *d, enum hp_kind kind, double sc
 hp_client_table *hp_engine_clients(hp_engine *hp);
 const config *hp_engine_config(hp_engine *hp);
 mitsu_app *hp_engine_app(hp_engine *hp);
+/* A detector's state (what its init made), for its public functions (mitsu_flow ...): NULL when
+ * the detector is disabled or the honeypot is not attached. */
+void *hp_engine_state(hp_engine *hp, const hp_detector *d);
+hp_engine *hp_engine_of(mitsu_app *app);
 
 /* The detectors, in the order they run. */
 extern const hp_detector hp_detect_status4xx;

@@ -70,6 +70,17 @@ mitsu_app *hp_engine_app(hp_engine *hp)
     return hp->app;
 }
 
+void *hp_engine_state(hp_engine *hp, const hp_detector *d)
+{
+    uint8_t id = detector_id(d);
+    return hp && id != HP_BY_APP ? hp->state[id] : NULL;
+}
+
+hp_engine *hp_engine_of(mitsu_app *app)
+{
+    return app ? app->honeypot : NULL;
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -434,6 +445,7 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
     }
     web_guard g = {guard_before, guard_after, guard_reject, hp};
     web_app_set_guard(app, &g);
+    app->honeypot = hp;
     return hp;
 fail:
     engine_free(hp);

@@ -40,6 +40,7 @@ struct mitsu_app {
     config *cfg;  /* owned */
     web_guard guard;
     void *db_pairs; /* the database layer's named pairs, set by the composition root */
+    void *honeypot; /* the honeypot engine, set when it attaches */
     http_server_config server_cfg;
     http_server *server;
     router *routes;
