@@ -46,6 +46,14 @@ struct hp_engine {
     void *state[NDETECTORS];
 };
 
+static uint8_t detector_id(const hp_detector *d)
+{
+    for (int i = 1; i < NDETECTORS; i++)
+        if (detectors[i] == d)
+            return (uint8_t)i;
+    return HP_BY_APP;
+}
+
 const char *hp_detector_name(uint8_t id)
 {
     if (id == HP_BY_APP)
@@ -88,13 +96,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint8_t detector_id(const hp_detector *d)
-{
-    for (int i = 1; i < NDETECTORS; i++)
-        if (detectors[i] == d)
-            return (uint8_t)i;
-    return HP_BY_APP;
-}
 
 static void add_hit(hp_request *r, uint8_t id, enum hp_kind kind, double score,
                     const char *evidence)
