@@ -13,9 +13,10 @@ static const char *state_name(enum mitsu_client_state s)
 
 static int state(mitsu_req *req, mitsu_res *res)
 {
-    char text[128];
-    snprintf(text, sizeof text, "state=%s decoy=%d path=%s\n",
-             state_name(mitsu_client_state(req)), mitsu_is_decoy(req), mitsu_req_path(req));
+    char text[256];
+    snprintf(text, sizeof text, "state=%s decoy=%d path=%s ip=%s\n",
+             state_name(mitsu_client_state(req)), mitsu_is_decoy(req), mitsu_req_path(req),
+             mitsu_client_ip(req));
     return mitsu_text(res, 200, text);
 }
 

@@ -259,6 +259,30 @@ def a_flag_is_one_json_line_on_stderr():
     assert "/.aws/credentials" in f["evidence"]
 
 
+@test
+def behind_a_trusted_proxy_the_forwarded_address_is_the_client():
+    proxy = new_ip()
+    with server(MITSU_SERVER_TRUSTED_PROXIES=proxy) as srv:
+        via_proxy = Client(srv, ip=proxy)
+        body = via_proxy.get("/state", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})[2]
+        assert "ip=203.0.113.7" in body, body
+        via_proxy.cookies.clear()
+        via_proxy.get("/.env", headers={"X-Forwarded-For": "203.0.113.7"})
+        # another user behind the same proxy is not the attacker
+        other = Client(srv, ip=proxy)
+        assert "state=normal" in other.get("/state", headers={"X-Forwarded-For": "198.51.100.1"})[2]
+        again = Client(srv, ip=proxy)
+        assert "state=attacker" in again.get("/state", headers={"X-Forwarded-For": "203.0.113.7"})[2]
+
+
+@test
+def an_untrusted_peer_cannot_choose_its_address():
+    with server() as srv:
+        c = Client(srv)
+        body = c.get("/state", headers={"X-Forwarded-For": "1.2.3.4"})[2]
+        assert "ip=%s" % c.ip in body, body
+
+
 # ---- False positives are failures -------------------------------------------------------
 
 @test
