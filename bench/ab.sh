@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/ab.sh: two mitsu servers measured against each other with wrk, interleaved rounds, median
-# requests/s of each and their ratio B/A against a goal. For comparisons inside mitsu (200 routes
+# requests/s and server CPU nanoseconds per request of each, and the ratio of requests/s B/A
+# against a goal. For comparisons inside mitsu (200 routes
 # against 1, honeypot on against off) where nginx is no reference.
 #
 #   bench/ab.sh TITLE GOAL 'ENV_A CMD_A' PATH_A 'ENV_B CMD_B' PATH_B
@@ -37,9 +38,17 @@ wait_ready() { # wait_ready PORT PATH
     exit 2
 }
 
-rate() { # rate PORT PATH -> requests/s
-    taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "http://127.0.0.1:$1$2" |
-        awk '/^Requests\/sec:/ {print int($2)}'
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+rate() { # rate PID PORT PATH -> "requests/s server-CPU-ns-per-request"
+    local before after out
+    before=$(cpu_ticks "$1")
+    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "http://127.0.0.1:$2$3")
+    after=$(cpu_ticks "$1")
+    echo "$out" | awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+        / requests in / {n = $1}
+        /^Requests\/sec:/ {r = int($2)}
+        END {printf "%d %d\n", r, n ? t * 1e9 / hz / n : 0}'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -49,18 +58,24 @@ pids+=("$(start "$cmd_a" "$port_a")") && pid_a=${pids[-1]}
 pids+=("$(start "$cmd_b" "$port_b")") && pid_b=${pids[-1]}
 wait_ready "$port_a" "$path_a"
 wait_ready "$port_b" "$path_b"
-ra=() rb=()
-for i in $(seq "$rounds"); do
-    if [ $((i % 2)) -eq 1 ]; then
-        ra+=("$(rate "$port_a" "$path_a")"); rb+=("$(rate "$port_b" "$path_b")")
+ra=() rb=() ca=() cb=()
+measure() { # measure a|b
+    local r
+    if [ "$1" = a ]; then
+        r=$(rate "$pid_a" "$port_a" "$path_a"); ra+=("${r% *}"); ca+=("${r#* }")
     else
-        rb+=("$(rate "$port_b" "$path_b")"); ra+=("$(rate "$port_a" "$path_a")")
+        r=$(rate "$pid_b" "$port_b" "$path_b"); rb+=("${r% *}"); cb+=("${r#* }")
     fi
+}
+for i in $(seq "$rounds"); do
+    if [ $((i % 2)) -eq 1 ]; then measure a; measure b; else measure b; measure a; fi
 done
 a=$(printf '%s\n' "${ra[@]}" | median)
 b=$(printf '%s\n' "${rb[@]}" | median)
+cpu_a=$(printf '%s\n' "${ca[@]}" | median)
+cpu_b=$(printf '%s\n' "${cb[@]}" | median)
 ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", b / a}')
 verdict=$(awk -v r="$ratio" -v g="$goal" 'BEGIN {print (r >= g) ? "PASS" : "MISS"}')
-printf '%-44s A %9s req/s  B %9s req/s  B/A %s  goal >= %s  %s\n' \
-    "$title" "$a" "$b" "$ratio" "$goal" "$verdict"
+printf '%-44s A %7s req/s %6s ns CPU/req | B %7s req/s %6s ns CPU/req | B/A %s  goal >= %s  %s\n' \
+    "$title" "$a" "$cpu_a" "$b" "$cpu_b" "$ratio" "$goal" "$verdict"
 kill "$pid_a" "$pid_b" 2>/dev/null || true

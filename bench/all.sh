@@ -8,3 +8,6 @@ echo "== Comparisons inside mitsu (B/A, requests/s, interleaved rounds)"
 bench/ab.sh "router: 2-param route among 200 vs alone" 0.95 \
     'BENCH_ROUTES=1 build/bench/routes' /api/v100/users/4/posts/7 \
     'BENCH_ROUTES=200 build/bench/routes' /api/v100/users/4/posts/7
+bench/ab.sh "honeypot: on (every default detector) vs off" 0.97 \
+    'MITSU_HONEYPOT_ENABLED=false MITSU_JOURNAL_LOG=off build/examples/hello' / \
+    'MITSU_HONEYPOT_ENABLED=true MITSU_JOURNAL_LOG=off build/examples/hello' /
