@@ -27,6 +27,7 @@ struct hp_engine {
     int enabled;
     int enforce;                 /* mode = enforce (else simulate) */
     enum config_hp_action action;
+    int tarpit_delay_ms;
     double threshold;
     double half_life_ms;
     const char *cookie_name;
@@ -282,8 +283,12 @@ static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res)
         return MITSU_DONE;
     case CONFIG_HP_OBSERVE:
         return MITSU_NEXT;
-    case CONFIG_HP_DIVERT:
     case CONFIG_HP_TARPIT:
+        /* Served from the decoys like a diverted request, only slowly: the response is held
+         * by the server, not by a sleeping worker; past tarpit_max it goes out at once. */
+        http_response_delay(&res->ex->res, hp->tarpit_delay_ms);
+        break;
+    case CONFIG_HP_DIVERT:
     case CONFIG_HP_ACTION__MAX:
         break;
     }
@@ -417,6 +422,8 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
     hp->enforce = config_get_enum(cfg, "honeypot", "mode") == CONFIG_HP_ENFORCE;
     hp->action = (enum config_hp_action)config_get_enum(cfg, "honeypot", "action");
     hp->threshold = (double)config_get_int(cfg, "honeypot", "threshold");
+    hp->tarpit_delay_ms = (int)config_get_ms(cfg, "honeypot", "tarpit_delay");
+    app->server_cfg.max_held = (int)config_get_int(cfg, "honeypot", "tarpit_max");
     hp->half_life_ms = (double)config_get_ms(cfg, "honeypot", "decay");
     hp->cookie_name = config_get_str(cfg, "honeypot", "cookie_name");
     hp->cookie_lifetime_s = config_get_ms(cfg, "honeypot", "cookie_lifetime") / 1000;

@@ -20,6 +20,12 @@ enum {
 
 static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
+static void release_hold(http_conn *c)
+{
+    c->hold_until = 0;
+    c->worker->nheld--;
+}
+
 http_conn *conn_open(http_worker *w, int fd, const struct sockaddr_storage *peer,
                      socklen_t peer_len)
 {
@@ -59,6 +65,8 @@ void conn_close(http_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     w->nconns--;
+    if (c->hold_until)
+        release_hold(c);
     close(c->fd); /* also removes it from the epoll set */
     if (c->file_fd >= 0)
         close(c->file_fd);
@@ -66,6 +74,7 @@ void conn_close(http_conn *c)
     buf_free(&c->out);
     free(c);
 }
+
 
 static size_t pending_output(const http_conn *c)
 {
@@ -76,6 +85,11 @@ static size_t pending_output(const http_conn *c)
  * connection is dead. */
 static int conn_flush(http_conn *c)
 {
+    if (c->hold_until) {
+        if (c->worker->now < c->hold_until)
+            return 0; /* a tarpit holds it; the timeout sweep releases it */
+        release_hold(c);
+    }
     while (pending_output(c) > 0) {
         ssize_t n = send(c->fd, c->out.data + c->out_sent, pending_output(c), MSG_NOSIGNAL);
         if (n < 0) {
@@ -531,6 +545,14 @@ void conn_on_event(http_conn *c, uint32_t events)
 void conn_check_timeout(http_conn *c)
 {
     http_worker *w = c->worker;
+    if (c->hold_until) {
+        if (w->now >= c->hold_until) {
+            release_hold(c);
+            c->write_deadline = 0;
+            conn_on_event(c, 0); /* write it now */
+        }
+        return;
+    }
     if (c->write_deadline && w->now >= c->write_deadline) {
         conn_close(c);
         return;

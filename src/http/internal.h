@@ -43,6 +43,7 @@ typedef struct http_conn {
     uint64_t file_off, file_left;
     int64_t read_deadline;   /* monotonic ms; 0 for none */
     int64_t write_deadline;
+    int64_t hold_until;      /* tarpit: output waits until then (monotonic ms); 0 for none */
     unsigned close_after : 1;   /* close once output is written */
     unsigned waiting_write : 1; /* input processing paused until output drains */
     unsigned read_blocked : 1;  /* input left in the socket for back-pressure */
@@ -67,6 +68,7 @@ struct http_worker {
     http_conn *conns;   /* every open connection */
     int nconns;
     int max_conns;
+    int nheld;          /* connections whose output a tarpit holds */
     int stopping;
     int64_t stop_deadline;
     int64_t now;        /* monotonic ms, refreshed once per loop turn */

@@ -106,6 +106,17 @@ void response_begin(http_response *res, http_conn *c, buf *head, buf *body, int 
     res->conn = c;
 }
 
+int http_response_delay(http_response *res, int ms)
+{
+    http_conn *c = res->conn;
+    if (ms <= 0)
+        return 0;
+    if (c->worker->nheld >= c->worker->server->cfg.max_held || res->headers_sent)
+        return -1;
+    res->delay_ms = ms > 60000 ? 60000 : ms;
+    return 0;
+}
+
 int http_response_reset(http_response *res)
 {
     if (res->headers_sent)
@@ -264,6 +275,10 @@ int http_response_chunk(http_response *res, const void *data, size_t len)
 
 int response_finish(http_conn *c, http_response *res, const http_request *req)
 {
+    if (res->delay_ms > 0 && !c->hold_until && c->worker->nheld < c->worker->server->cfg.max_held) {
+        c->hold_until = c->worker->now + res->delay_ms;
+        c->worker->nheld++;
+    }
     if (res->source == HTTP_SRC_CHUNKED) {
         if (!res->head_only && req->minor_version >= 1 && status_has_body(res->status) &&
             buf_append(&c->out, "0\r\n\r\n", 5) < 0)

@@ -42,6 +42,7 @@ void http_server_config_defaults(http_server_config *cfg)
     cfg->write_timeout_ms = 30000;
     cfg->shutdown_timeout_ms = 10000;
     cfg->raw_limit = 8192;
+    cfg->max_held = 64;
 }
 
 /* One address of the listen list: "host:port", "[v6]:port", ":port" or "*:port" (any v4). */

@@ -35,6 +35,7 @@ typedef struct http_response {
     int headers_sent;   /* streaming began: status and headers can no longer change */
     int has_content_type;
     int head_only;      /* HEAD request: headers as for GET, no body bytes */
+    int delay_ms;       /* http_response_delay(): hold the response this long */
     void *conn;         /* internal: the connection, for streaming */
 } http_response;
 
@@ -78,6 +79,7 @@ typedef struct http_server_config {
     int write_timeout_ms;      /* no write progress for this long: give up */
     int shutdown_timeout_ms;   /* grace period for requests in flight on SIGTERM */
     size_t raw_limit;          /* bytes of a refused request given to on_reject */
+    int max_held;              /* per worker: responses http_response_delay() may hold at once */
     int quiet;                 /* 1: do not print the listening URLs */
     http_request_fn on_request;
     /* May be NULL. Called once the head is parsed, before any body is read: the body limit for
@@ -123,6 +125,11 @@ int http_response_write(http_response *res, const void *data, size_t len);
 int http_response_file(http_response *res, int fd, uint64_t offset, uint64_t length);
 /* Switches to a streamed body and appends one piece (len 0 is ignored). */
 int http_response_chunk(http_response *res, const void *data, size_t len);
+
+/* Holds the response for ms milliseconds (at most 60 s) before it is written, without
+ * blocking the worker: a tarpit. -1 when the worker already holds max_held responses (the
+ * response then goes out at once). */
+int http_response_delay(http_response *res, int ms);
 
 /* Forgets the status, headers and body set so far (not once streaming began): for error
  * pages that replace a half-built response. */

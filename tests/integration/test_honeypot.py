@@ -216,6 +216,26 @@ def block_action_answers_403():
 
 
 @test
+def tarpit_holds_the_attackers_responses_but_not_others():
+    with server(MITSU_HONEYPOT_ACTION="tarpit", MITSU_HONEYPOT_TARPIT_DELAY="1500ms") as srv:
+        c = Client(srv)
+        c.get("/.env")
+        t0 = time.time()
+        body = c.state()
+        held = time.time() - t0
+        assert "decoy=1" in body and 1.3 < held < 3.5, (body, held)
+        # while one is held, another client is served at once
+        import threading
+        slow = threading.Thread(target=c.state)
+        slow.start()
+        time.sleep(0.2)
+        t0 = time.time()
+        assert "state=normal" in Client(srv).state()
+        assert time.time() - t0 < 0.5
+        slow.join()
+
+
+@test
 def simulate_mode_records_but_does_not_act():
     with server(MITSU_HONEYPOT_MODE="simulate") as srv:
         c = Client(srv)
