@@ -73,9 +73,13 @@ $(BUILD)/examples/%: examples/%/*.c $(BUILD)/libmitsu.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmitsu.a $(LDLIBS)
 
-BENCH_APPS := $(patsubst bench/apps/%.c,$(BUILD)/bench/%,$(wildcard bench/apps/*.c))
+BENCH_APPS := $(patsubst bench/apps/%.c,$(BUILD)/bench/%,$(wildcard bench/apps/*.c)) \
+              $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 bench-apps: $(BENCH_APPS)
 $(BUILD)/bench/%: bench/apps/%.c $(BUILD)/libmitsu.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmitsu.a $(LDLIBS)
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libmitsu.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmitsu.a $(LDLIBS)
 

@@ -11,3 +11,9 @@ bench/ab.sh "router: 2-param route among 200 vs alone" 0.95 \
 bench/ab.sh "honeypot: on (every default detector) vs off" 0.97 \
     'MITSU_HONEYPOT_ENABLED=false MITSU_JOURNAL_LOG=off build/examples/hello' / \
     'MITSU_HONEYPOT_ENABLED=true MITSU_JOURNAL_LOG=off build/examples/hello' /
+echo
+echo "== Databases: one-row SELECT by key through mitsu_db vs the raw sqlite3 API (goal: >= 0.90)"
+build/bench/db_bench "${BENCH_DB_ITERATIONS:-300000}"
+echo
+echo "== Memory per tracked client (goal: <= 256 bytes)"
+build/bench/client_mem

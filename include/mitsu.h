@@ -264,6 +264,177 @@ int mitsu_set_signed_cookie(mitsu_res *res, const char *name, const char *value,
                             const mitsu_cookie_opts *opts);
 int mitsu_delete_cookie(mitsu_res *res, const char *name);
 
+/* ---- Databases ------------------------------------------------------------------------ */
+/* An application database is a named pair in the configuration (docs/databases.md):
+ *   [db.main]
+ *   real  = sqlite:data/app.db        (or postgresql://user@host/db, postgres://...)
+ *   decoy = sqlite:data/decoy.db
+ * A handler asks for it by name and gets the real database, or the decoy when its request was
+ * diverted: the same code runs against both, and against SQLite or PostgreSQL alike. At start-up
+ * the schemas of the two are compared, and a difference stops the server (exit status 2).
+ *
+ * Statements use `?` placeholders on both backends (`?NNN` numbers one explicitly); values are
+ * always bound, never pasted into the SQL. One statement per call.
+ *
+ * Threading: every worker thread has its own connection to each database, opened on first use,
+ * so no lock is taken on the request path. A call blocks its worker until the database answers.
+ * SQLite runs in WAL mode with a busy timeout (5 s) and foreign keys on; PostgreSQL results are
+ * fetched whole (use LIMIT for big ones). Prepared statements are cached per connection, keyed by
+ * the SQL text: pass the same text again (a string literal, typically) and it is not re-parsed.
+ *
+ * Memory: a handle, its cursors and the JSON values below belong to the request and are freed
+ * with it (a handle from mitsu_db_open: with mitsu_db_close). A transaction still open when the
+ * request ends is rolled back. */
+
+typedef struct mitsu_db mitsu_db;     /* a database handle */
+typedef struct mitsu_rows mitsu_rows; /* a cursor over the rows of a query */
+
+/* The type of a parameter or of a column value. */
+enum mitsu_type {
+    MITSU_TYPE_NULL,
+    MITSU_TYPE_INT,  /* int64_t */
+    MITSU_TYPE_REAL, /* double */
+    MITSU_TYPE_TEXT, /* UTF-8 text */
+    MITSU_TYPE_BLOB, /* bytes, NULs included */
+    MITSU_TYPE__MAX
+};
+
+/* A parameter value. Build it with the macros below; the bytes are borrowed for the call. */
+typedef struct mitsu_value {
+    enum mitsu_type type;
+    int64_t i;
+    double d;
+    const char *s; /* TEXT or BLOB bytes */
+    size_t len;    /* their length; SIZE_MAX: s is NUL-terminated */
+} mitsu_value;
+
+#define MITSU_NULL ((mitsu_value){.type = MITSU_TYPE_NULL})
+#define MITSU_INT(x) ((mitsu_value){.type = MITSU_TYPE_INT, .i = (x)})
+#define MITSU_REAL(x) ((mitsu_value){.type = MITSU_TYPE_REAL, .d = (x)})
+/* A NUL-terminated string; a NULL pointer binds SQL NULL (so MITSU_TEXT(mitsu_param(req, "id"))
+ * is safe when the parameter is absent). */
+#define MITSU_TEXT(str) ((mitsu_value){.type = MITSU_TYPE_TEXT, .s = (str), .len = SIZE_MAX})
+#define MITSU_TEXTN(str, n) ((mitsu_value){.type = MITSU_TYPE_TEXT, .s = (str), .len = (n)})
+#define MITSU_BLOB(p, n) \
+    ((mitsu_value){.type = MITSU_TYPE_BLOB, .s = (const char *)(p), .len = (n)})
+
+/* Why the last call on a handle failed. */
+enum mitsu_db_status {
+    MITSU_DB_OK,          /* it did not */
+    MITSU_DB_ERROR,       /* an SQL error: syntax, unknown table or column, bad value, no memory */
+    MITSU_DB_CONSTRAINT,  /* a UNIQUE, NOT NULL, FOREIGN KEY or CHECK constraint held */
+    MITSU_DB_BUSY,        /* a lock timed out, a deadlock, a serialization failure: retry */
+    MITSU_DB_MISUSE,      /* a wrong call: placeholder and value counts differ, NULL SQL ... */
+    MITSU_DB_UNAVAILABLE, /* no database: connection lost, file unreadable, or a NULL handle */
+    MITSU_DB_STATUS__MAX
+};
+
+enum mitsu_db_kind { MITSU_DB_SQLITE, MITSU_DB_POSTGRESQL };
+
+/* The database `name` ([db.NAME]) for this request: the decoy when the request is diverted
+ * (each attacker's private copy with decoy_mode = per_attacker), the real one otherwise. The
+ * handler cannot tell which, and should not try. NULL when there is no such name, the database
+ * cannot be reached, or the request is diverted and the pair has no decoy: mitsu then answers
+ * 503 whatever the handler does. Every mitsu_db_* call accepts NULL and fails cleanly, so a
+ * handler may use the result unchecked. Example:
+ *   mitsu_db *db = mitsu_db_get(req, "main");
+ *   json_t *user = mitsu_db_one(db, "SELECT id, name FROM users WHERE id = ?",
+ *                               MITSU_TEXT(mitsu_param(req, "id")));
+ *   if (!user) return mitsu_abort(res, mitsu_db_error(db) ? 500 : 404);
+ *   return mitsu_render(res, 200, "user.html", user); */
+mitsu_db *mitsu_db_get(mitsu_req *req, const char *name);
+
+/* A handle of one's own, outside any request (start-up code, migrations, tools): url is
+ * "sqlite:PATH" (relative or absolute; "sqlite::memory:" for a private in-memory database) or a
+ * "postgresql://" / "postgres://" libpq URL. NULL on failure, with the reason in err (errlen
+ * bytes; err may be NULL). Cursors and JSON values of such a handle live until mitsu_db_close,
+ * which also rolls back an open transaction. Use it from one thread at a time. */
+mitsu_db *mitsu_db_open(const char *url, char *err, size_t errlen);
+void mitsu_db_close(mitsu_db *db);
+
+/* MITSU_DB_SQLITE or MITSU_DB_POSTGRESQL, for the rare SQL that must differ; -1 for NULL. */
+int mitsu_db_kind(const mitsu_db *db);
+
+/* The message of the last failed call on this handle ("no such table: users"), or NULL when it
+ * succeeded. Lives until the next call on a handle of the same database. Log it; do not show it
+ * to the client. */
+const char *mitsu_db_error(const mitsu_db *db);
+enum mitsu_db_status mitsu_db_errcode(const mitsu_db *db);
+
+/* Runs a query with n bound values and returns a cursor placed before the first row, or NULL on
+ * failure (mitsu_db_error says why; no rows is not a failure). The convenience macro builds the
+ * array: mitsu_db_query(db, "SELECT name FROM t WHERE id = ? AND kind = ?", MITSU_INT(7),
+ * MITSU_TEXT(kind)). The cursor is freed with mitsu_rows_free or with the request. */
+mitsu_rows *mitsu_db_queryv(mitsu_db *db, const char *sql, const mitsu_value *params, size_t n);
+
+/* Moves to the next row: 1 when there is one, 0 after the last, -1 on failure. */
+int mitsu_rows_next(mitsu_rows *rows);
+/* The number of result columns, and a column's name (col from 0) or NULL after the last row. */
+int mitsu_rows_columns(const mitsu_rows *rows);
+const char *mitsu_rows_name(const mitsu_rows *rows, int col);
+/* The index of the column of that name, or -1. */
+int mitsu_rows_index(const mitsu_rows *rows, const char *name);
+/* Getters for the current row. A value of another type is converted (text "42" reads as 42);
+ * NULL reads as 0, 0.0 and NULL. Text and blob pointers stay valid until the next
+ * mitsu_rows_next or mitsu_rows_free. Text is NUL-terminated; blob sets *len (len may be NULL).
+ * PostgreSQL types map to: smallint/integer/bigint/boolean INT (true is 1), real/double/numeric
+ * REAL, bytea BLOB, everything else TEXT (as PostgreSQL writes it). */
+enum mitsu_type mitsu_rows_type(const mitsu_rows *rows, int col);
+int mitsu_rows_is_null(const mitsu_rows *rows, int col);
+int64_t mitsu_rows_int(const mitsu_rows *rows, int col);
+double mitsu_rows_real(const mitsu_rows *rows, int col);
+const char *mitsu_rows_text(const mitsu_rows *rows, int col);
+const void *mitsu_rows_blob(const mitsu_rows *rows, int col, size_t *len);
+/* Frees the cursor now rather than with the request. NULL is ignored. */
+void mitsu_rows_free(mitsu_rows *rows);
+
+/* Runs a statement that returns no rows and returns the number of rows it changed (INSERT,
+ * UPDATE, DELETE), or -1 on failure. Example:
+ *   if (mitsu_db_exec(db, "UPDATE users SET name = ? WHERE id = ?", MITSU_TEXT(name),
+ *                     MITSU_INT(id)) < 0) return -1; */
+int64_t mitsu_db_execv(mitsu_db *db, const char *sql, const mitsu_value *params, size_t n);
+
+/* Runs several statements separated by ';' without parameters (schema scripts). 0 or -1. */
+int mitsu_db_script(mitsu_db *db, const char *sql);
+
+/* Transactions. SQLite begins with BEGIN IMMEDIATE (writers queue at the start, instead of
+ * failing with BUSY half-way). On PostgreSQL an error inside a transaction aborts it: every
+ * later statement fails until mitsu_db_rollback. 0 or -1. */
+int mitsu_db_begin(mitsu_db *db);
+int mitsu_db_commit(mitsu_db *db);
+int mitsu_db_rollback(mitsu_db *db);
+
+/* The key of the last row inserted on this connection: SQLite's rowid; on PostgreSQL
+ * lastval(), the last value any sequence (a serial or identity column) gave this session, so
+ * call it right after the INSERT. 0 when there is none (or on failure: mitsu_db_error). Where
+ * it matters, "INSERT ... RETURNING id" with mitsu_db_one is exact and works on both. */
+int64_t mitsu_db_last_id(mitsu_db *db);
+
+/* The first row of a query as a JSON object (jansson), column names as keys: INT as an
+ * integer, REAL as a real, TEXT as a string (invalid UTF-8 replaced by U+FFFD), BLOB as a
+ * base64 string, NULL as null. NULL when there is no row, or on failure (mitsu_db_error then
+ * says so). Borrowed: it belongs to the request, so pass it to mitsu_render or mitsu_json
+ * directly; to keep it in another value use json_object_set (which adds a reference), never the
+ * reference-stealing *_new functions. */
+struct json_t *mitsu_db_onev(mitsu_db *db, const char *sql, const mitsu_value *params,
+                             size_t n);
+/* Every row of a query as a JSON array of such objects (empty for no rows); NULL on failure. */
+struct json_t *mitsu_db_allv(mitsu_db *db, const char *sql, const mitsu_value *params,
+                             size_t n);
+/* The cursor's current row as such an object (borrowed likewise); NULL without a row. */
+struct json_t *mitsu_rows_json(mitsu_rows *rows);
+
+/* Variadic forms: mitsu_db_query(db, sql, values...), with zero or more MITSU_* values. */
+#define MITSU_DB__ARGS(...)                                      \
+    (const mitsu_value[]){__VA_ARGS__},                          \
+        (sizeof((const mitsu_value[]){__VA_ARGS__}) / sizeof(mitsu_value) - 1)
+#define MITSU_DB__CALL(fn, db, sql, ...) fn((db), (sql), MITSU_DB__ARGS(__VA_ARGS__))
+/* The trailing MITSU_NULL is a sentinel that keeps the list non-empty; it is not passed on. */
+#define mitsu_db_query(...) MITSU_DB__CALL(mitsu_db_queryv, __VA_ARGS__, MITSU_NULL)
+#define mitsu_db_exec(...) MITSU_DB__CALL(mitsu_db_execv, __VA_ARGS__, MITSU_NULL)
+#define mitsu_db_one(...) MITSU_DB__CALL(mitsu_db_onev, __VA_ARGS__, MITSU_NULL)
+#define mitsu_db_all(...) MITSU_DB__CALL(mitsu_db_allv, __VA_ARGS__, MITSU_NULL)
+
 #ifdef __cplusplus
 }
 #endif

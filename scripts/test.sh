@@ -12,6 +12,18 @@ total_fail=0
 log_dir=$BUILD/test-logs
 mkdir -p "$log_dir"
 
+# A throwaway PostgreSQL for the suites that run against both backends.
+pg_dir=$(mktemp -d /tmp/mitsu-pg-XXXXXX)
+rmdir "$pg_dir"
+if MITSU_TEST_PG_URL=$(scripts/pg-test-server.sh start "$pg_dir" 2>"$log_dir/postgresql.log"); then
+    export MITSU_TEST_PG_URL
+    trap 'scripts/pg-test-server.sh stop "$pg_dir" >/dev/null 2>&1' EXIT
+    echo "PostgreSQL for the tests: $MITSU_TEST_PG_URL"
+else
+    echo "--- could not start PostgreSQL:"; tail -n 5 "$log_dir/postgresql.log"
+    total_fail=$((total_fail + 1))
+fi
+
 add() { # add PASSED FAILED SUITE
     total_pass=$((total_pass + $1))
     total_fail=$((total_fail + $2))
@@ -36,6 +48,12 @@ run_criterion() {
     c=$(echo "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
     f=$((f + c))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    # Criterion counts a test as passed even when LeakSanitizer reports on it afterwards.
+    leaks=$(grep -c 'SUMMARY: .*Sanitizer' "$log")
+    if [ "$leaks" -gt 0 ]; then
+        echo "--- $name: sanitizer reports"; grep -A 12 'ERROR: .*Sanitizer' "$log" | head -n 40
+        f=$((f + leaks))
+    fi
     [ "$f" -gt 0 ] && { echo "--- $name failures:"; grep -E 'FAIL|CRASH|Assertion|error' "$log" | head -n 30; }
     add "$p" "$f" "$name"
 }

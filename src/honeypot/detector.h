@@ -11,7 +11,9 @@
 
 typedef struct hp_engine hp_engine;
 
-enum hp_phase { HP_BEFORE = 1, HP_AFTER = 2, HP_REJECT = 4 };
+/* HP_ROUTED: after routing found a route, before its handler (req->match is set, res too);
+ * a detector may answer there itself (reply, then r->answered = 1: the handler is skipped). */
+enum hp_phase { HP_BEFORE = 1, HP_AFTER = 2, HP_REJECT = 4, HP_ROUTED = 8 };
 
 /* OWASP AppSensor's two kinds: a person could do it by mistake, or it needs a tool or intent. */
 enum hp_kind { HP_SUSPICIOUS, HP_ATTACK, HP_KIND__MAX };
@@ -60,6 +62,9 @@ typedef struct hp_detector {
     void (*before)(void *state, hp_request *r);
     void (*after)(void *state, hp_request *r);
     void (*reject)(void *state, hp_request *r);
+    /* Also called without a client (the honeypot off, a whitelisted client): its hits then
+     * count for nothing, but its answer stands. */
+    void (*routed)(void *state, hp_request *r);
 } hp_detector;
 
 /* Reports a hit of detector d on the request, with evidence formatted like printf. */
@@ -79,5 +84,7 @@ hp_engine *hp_engine_of(mitsu_app *app);
 extern const hp_detector hp_detect_status4xx;
 extern const hp_detector hp_detect_trap;
 extern const hp_detector hp_detect_protocol;
+extern const hp_detector hp_detect_transition;
+extern const hp_detector hp_detect_params;
 
 #endif

@@ -326,6 +326,7 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
                            &r->client) < 0)
         return MITSU_NEXT;
     r->has_client = 1;
+    hp_client_sid_format(r->client.sid, req->client_id);
     r->whitelisted = is_whitelisted(hp, req, r->ip_text);
     r->is_static = is_static_path(hp, mitsu_req_path(req));
     if (!r->whitelisted) {
@@ -451,7 +452,8 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
         snprintf(err, errlen, "too many parts attached to the application");
         goto fail;
     }
-    web_guard g = {guard_before, guard_after, guard_reject, hp};
+    web_guard g = {.before = guard_before, .after = guard_after, .reject = guard_reject,
+                   .ctx = hp};
     web_app_set_guard(app, &g);
     app->honeypot = hp;
     return hp;

@@ -275,6 +275,16 @@ int http_server_port(const http_server *s)
     return s->port;
 }
 
+int http_worker_index(const http_worker *w)
+{
+    return w->index;
+}
+
+int http_server_workers(const http_server *s)
+{
+    return s->nworkers;
+}
+
 static void accept_connections(http_worker *w, http_listener *l)
 {
     for (int i = 0; i < ACCEPTS_PER_TURN && !w->stopping; i++) {

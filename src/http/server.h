@@ -137,4 +137,9 @@ int http_response_reset(http_response *res);
 
 const char *http_status_reason(int status);
 
+/* The worker's index, 0 .. workers-1: per-worker resources (database connections) key on it. */
+int http_worker_index(const http_worker *w);
+/* How many workers the server runs (known once http_server_new returned). */
+int http_server_workers(const http_server *s);
+
 #endif

@@ -288,6 +288,19 @@ static mitsu_handler handler_of(const route_match *m)
     return h;
 }
 
+/* Runs the handler of a matched route, after the guard's look at the route. */
+static int handle_matched(mitsu_req *req, mitsu_res *res)
+{
+    req->matched = 1;
+    const web_guard *g = &req->app->guard;
+    if (g->routed) {
+        int rc = g->routed(req, res, g->ctx);
+        if (rc != MITSU_NEXT)
+            return rc < 0 ? -1 : 0;
+    }
+    return handler_of(&req->match)(req, res);
+}
+
 /* Routes the request and runs its handler; 404, 405 and OPTIONS answered here. */
 static int route_and_handle(mitsu_req *req, mitsu_res *res)
 {
@@ -296,16 +309,12 @@ static int route_and_handle(mitsu_req *req, mitsu_res *res)
     /* A diverted request meets the decoy routes first; whatever they lack, the real ones
      * serve, against the decoy databases. */
     if (req->decoy && router_match(app->decoy_routes, hr->method_name.base, hr->method_name.len,
-                                   req->path.base, req->path.len, &req->match) == ROUTE_MATCH) {
-        req->matched = 1;
-        return handler_of(&req->match)(req, res);
-    }
+                                   req->path.base, req->path.len, &req->match) == ROUTE_MATCH)
+        return handle_matched(req, res);
     route_result r = router_match(app->routes, hr->method_name.base, hr->method_name.len,
                                   req->path.base, req->path.len, &req->match);
-    if (r == ROUTE_MATCH) {
-        req->matched = 1;
-        return handler_of(&req->match)(req, res);
-    }
+    if (r == ROUTE_MATCH)
+        return handle_matched(req, res);
     if (r == ROUTE_PATH_NOT_FOUND && hr->method == HTTP_OPTIONS && req->path.len == 1 &&
         req->path.base[0] == '*') {
         /* "OPTIONS *" asks about the server as a whole (RFC 9110 §9.3.7). */
@@ -366,6 +375,10 @@ static int on_request(http_exchange *ex, void *ctx)
         if (ex->res.headers_sent)
             return -1; /* a broken stream: the server cuts the connection */
         reply_error(res, 500);
+    } else if (req->unavailable && !ex->res.headers_sent) {
+        /* e.g. a diverted request asked for a database that has no decoy: whatever the
+         * handler answered, it must not be served. */
+        reply_error(res, 503);
     }
     for (size_t i = 0; i < app->nafter; i++)
         app->after[i](req, res);

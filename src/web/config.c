@@ -204,6 +204,12 @@ static const struct key_spec keys[] = {
          "the decoy with the same schema, used for diverted requests"),
     KENUM("db", "decoy_mode", "shared", decoy_mode_words,
           "shared: one decoy; per_attacker: a private copy each (SQLite only)"),
+    KINT("db", "max_attacker_copies", "1000", 1, 10000000,
+         "per_attacker: private copies at most; past it, new attackers share the decoy"),
+    KSIZE("db", "max_attacker_bytes", "1G", 0, 1024 * GIB,
+          "per_attacker: total size of the private copies at most"),
+    KSIZE("db", "attacker_copy_growth", "64M", 0, 1024 * GIB,
+          "per_attacker: how far one copy may grow past the decoy's size"),
 };
 enum { NKEYS = sizeof keys / sizeof keys[0] };
 

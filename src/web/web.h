@@ -31,6 +31,9 @@ typedef struct static_mount {
  * application's after hooks, with the final status; reject sees every refused request. */
 typedef struct web_guard {
     int (*before)(mitsu_req *req, mitsu_res *res, void *ctx); /* MITSU_NEXT or MITSU_DONE */
+    /* After routing found a route (req->match is set), before its handler: MITSU_NEXT, or
+     * MITSU_DONE when it answered (declared parameters with strict: 400), or -1 for 500. */
+    int (*routed)(mitsu_req *req, mitsu_res *res, void *ctx);
     void (*after)(mitsu_req *req, mitsu_res *res, void *ctx);
     void (*reject)(const http_rejection *r, void *ctx);
     void *ctx;
@@ -69,6 +72,8 @@ struct mitsu_req {
     mitsu_res *res;
     int decoy;                 /* served from decoys: set by the guard, read by databases */
     void *client;              /* the guard's view of the client, if any */
+    char client_id[33];        /* the guard's id of the client (32 hex), "" if none */
+    int unavailable;           /* a resource refused this request: the answer is 503 */
     route_match match;
     int matched;
     http_slice path;           /* for routing: the request's, or the rewritten one */

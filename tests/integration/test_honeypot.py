@@ -6,51 +6,9 @@ import os
 import re
 import time
 
-from harness import BUILD, Server, connect, parse_responses, read_all, run, test
+from harness import BUILD, Client, Server, connect, new_ip, read_all, run, test
 
 APP = os.environ.get("HP_TEST_SERVER", os.path.join(BUILD, "tests", "hpapp-asan"))
-_next = [10]
-
-
-def new_ip():
-    _next[0] += 1
-    return "127.0.0.%d" % _next[0]
-
-
-class Client:
-    """A browser-like client: one source address, keeps the cookies it is given."""
-
-    def __init__(self, srv, ip=None, keep_cookies=True):
-        self.srv, self.ip, self.keep = srv, ip or new_ip(), keep_cookies
-        self.cookies = {}
-
-    def request(self, method, path, headers=None, body=b""):
-        s = connect(self.srv, source=self.ip)
-        lines = ["%s %s HTTP/1.1" % (method, path), "Host: h", "Connection: close"]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join("%s=%s" % kv for kv in self.cookies.items()))
-        for k, v in (headers or {}).items():
-            lines.append("%s: %s" % (k, v))
-        if body:
-            lines.append("Content-Length: %d" % len(body))
-        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        data, _ = read_all(s, 5)
-        s.close()
-        status, hdrs, payload = parse_responses(data)[0]
-        setc = re.findall(rb"\r\nSet-Cookie: ([^\r]*)", data)
-        if self.keep:
-            for c in setc:
-                name, _, rest = c.decode().partition("=")
-                self.cookies[name] = rest.split(";")[0]
-        return status, hdrs, payload.decode(errors="replace"), [c.decode() for c in setc]
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def state(self):
-        return self.get("/state")[2]
-
-
 def server(**env):
     e = {"MITSU_JOURNAL_LOG": "stderr"}
     e.update(env)
@@ -341,4 +299,5 @@ def a_client_without_cookies_is_still_one_client():
         assert "state=attacker" in Client(srv, ip=c.ip, keep_cookies=False).state()
 
 
-run()
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,963 @@
+/* The database layer's specification, run against every backend: each DB_TEST runs once on
+ * SQLite and once on PostgreSQL (skipped, and said so, unless MITSU_TEST_PG_URL is set; see
+ * scripts/pg-test-server.sh). Every test gets fresh databases: SQLite files in a temporary
+ * directory, or two PostgreSQL schemas of its own (tests run in parallel processes). */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/backend.h"
+#include "db/db.h"
+
+static struct {
+    int pg;               /* this run is PostgreSQL's */
+    char dir[256];        /* temporary directory (SQLite files, per-attacker decoys) */
+    char real[1024];      /* URLs of two empty databases */
+    char decoy[1024];
+    char schemas[2][64];  /* PostgreSQL: the schemas behind them */
+    char sqlite_decoy[1024]; /* an SQLite decoy even on PostgreSQL (per_attacker needs one) */
+} T;
+
+static const char *pg_base(void)
+{
+    const char *u = getenv("MITSU_TEST_PG_URL");
+    return u && *u ? u : NULL;
+}
+
+/* ---- Fixtures ------------------------------------------------------------------------- */
+
+static mitsu_db *must_open(const char *url)
+{
+    char err[512] = "";
+    mitsu_db *db = mitsu_db_open(url, err, sizeof err);
+    cr_assert_not_null(db, "open: %s", err);
+    return db;
+}
+
+static void setup_dir(void)
+{
+    snprintf(T.dir, sizeof T.dir, "/tmp/mitsu-test-db-XXXXXX");
+    cr_assert_not_null(mkdtemp(T.dir));
+    snprintf(T.sqlite_decoy, sizeof T.sqlite_decoy, "sqlite:%s/decoy.db", T.dir);
+}
+
+static void setup_sqlite(void)
+{
+    setup_dir();
+    T.pg = 0;
+    snprintf(T.real, sizeof T.real, "sqlite:%s/real.db", T.dir);
+    snprintf(T.decoy, sizeof T.decoy, "sqlite:%s/decoy.db", T.dir);
+}
+
+/* Two schemas per test, and URLs that put each first on the search path. */
+static void setup_pg(void)
+{
+    setup_dir();
+    T.pg = 1;
+    if (!pg_base())
+        return;
+    static int counter;
+    const char *sep = strchr(pg_base(), '?') ? "&" : "?";
+    mitsu_db *admin = must_open(pg_base());
+    for (int i = 0; i < 2; i++) {
+        snprintf(T.schemas[i], sizeof T.schemas[i], "t%ld_%d_%s", (long)getpid(), counter++,
+                 i ? "decoy" : "real");
+        char sql[256]; /* our own identifier: an identifier cannot be a bound value */
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s",
+                 T.schemas[i], T.schemas[i]);
+        cr_assert_eq(mitsu_db_script(admin, sql), 0, "%s", mitsu_db_error(admin));
+        snprintf(i ? T.decoy : T.real, sizeof T.real, "%s%soptions=-csearch_path%%3D%s",
+                 pg_base(), sep, T.schemas[i]);
+    }
+    mitsu_db_close(admin);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void teardown(void)
+{
+    if (T.pg && pg_base() && T.schemas[0][0]) {
+        mitsu_db *admin = mitsu_db_open(pg_base(), NULL, 0);
+        for (int i = 0; admin && i < 2; i++) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", T.schemas[i]);
+            mitsu_db_script(admin, sql);
+        }
+        mitsu_db_close(admin);
+    }
+    if (T.dir[0])
+        nftw(T.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    memset(&T, 0, sizeof T);
+}
+
+/* DB_TEST(name) { body } runs body on SQLite and on PostgreSQL. */
+#define DB_TEST(name)                                                                    \
+    static void name##_body(void);                                                       \
+    Test(sqlite, name, .init = setup_sqlite, .fini = teardown) { name##_body(); }        \
+    Test(postgresql, name, .init = setup_pg, .fini = teardown)                           \
+    {                                                                                    \
+        if (!pg_base())                                                                  \
+            cr_skip_test("MITSU_TEST_PG_URL is not set");                                \
+        name##_body();                                                                   \
+    }                                                                                    \
+    static void name##_body(void)
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    if (pg_base())
+        fprintf(stderr, "test_db: PostgreSQL tests RUN against MITSU_TEST_PG_URL\n");
+    else
+        fprintf(stderr, "test_db: PostgreSQL tests SKIPPED (MITSU_TEST_PG_URL is not set; "
+                        "see scripts/pg-test-server.sh)\n");
+}
+
+/* The DDL differs where the backends do: {id} an auto-increment key, {blob}, {real}. */
+static void script(mitsu_db *db, const char *tmpl)
+{
+    static const char *const words[][3] = {
+        {"{id}", "INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
+        {"{blob}", "BLOB", "BYTEA"},
+        {"{real}", "REAL", "DOUBLE PRECISION"},
+    };
+    char out[4096];
+    size_t o = 0;
+    for (const char *p = tmpl; *p;) {
+        size_t i;
+        for (i = 0; i < 3; i++)
+            if (strncmp(p, words[i][0], strlen(words[i][0])) == 0)
+                break;
+        const char *w = i < 3 ? words[i][mitsu_db_kind(db) == MITSU_DB_POSTGRESQL ? 2 : 1] : NULL;
+        size_t wl = w ? strlen(w) : 1;
+        cr_assert_lt(o + wl, sizeof out);
+        memcpy(out + o, w ? w : p, wl);
+        o += wl;
+        p += w ? strlen(words[i][0]) : 1;
+    }
+    out[o] = '\0';
+    cr_assert_eq(mitsu_db_script(db, out), 0, "%s: %s", out, mitsu_db_error(db));
+}
+
+/* The integer in the first column of the first row: count(db, sql, values...). */
+static int64_t countv(mitsu_db *db, const char *sql, const mitsu_value *v, size_t n)
+{
+    mitsu_rows *r = mitsu_db_queryv(db, sql, v, n);
+    cr_assert_not_null(r, "%s: %s", sql, mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    int64_t k = mitsu_rows_int(r, 0);
+    mitsu_rows_free(r);
+    return k;
+}
+#define count(...) MITSU_DB__CALL(countv, __VA_ARGS__, MITSU_NULL)
+
+/* ---- Values ----------------------------------------------------------------------------- */
+
+DB_TEST(binds_and_reads_every_type)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE v (id {id}, i BIGINT, r {real}, s TEXT, b {blob}, n TEXT)");
+    static const unsigned char bytes[] = {0, 1, 0, 255, 'x', 0};
+    const int64_t ints[] = {0, 1, -1, INT64_MAX, INT64_MIN, 42};
+    for (size_t k = 0; k < 6; k++)
+        cr_assert_eq(mitsu_db_exec(db, "INSERT INTO v (i, r, s, b, n) VALUES (?, ?, ?, ?, ?)",
+                                   MITSU_INT(ints[k]), MITSU_REAL(0.25 * (double)k - 1.0),
+                                   MITSU_TEXT("h\xc3\xa9llo w\xc3\xb6rld"),
+                                   MITSU_BLOB(bytes, sizeof bytes), MITSU_NULL),
+                     1, "%s", mitsu_db_error(db));
+    mitsu_rows *r = mitsu_db_query(db, "SELECT i, r, s, b, n FROM v ORDER BY id");
+    cr_assert_not_null(r, "%s", mitsu_db_error(db));
+    cr_expect_eq(mitsu_rows_columns(r), 5);
+    for (size_t k = 0; k < 6; k++) {
+        cr_assert_eq(mitsu_rows_next(r), 1, "row %zu: %s", k, mitsu_db_error(db));
+        cr_expect_eq(mitsu_rows_type(r, 0), MITSU_TYPE_INT);
+        cr_expect_eq(mitsu_rows_int(r, 0), ints[k]);
+        cr_expect_eq(mitsu_rows_type(r, 1), MITSU_TYPE_REAL);
+        cr_expect_eq(mitsu_rows_real(r, 1), 0.25 * (double)k - 1.0);
+        cr_expect_eq(mitsu_rows_type(r, 2), MITSU_TYPE_TEXT);
+        cr_expect_str_eq(mitsu_rows_text(r, 2), "h\xc3\xa9llo w\xc3\xb6rld");
+        cr_expect_eq(mitsu_rows_type(r, 3), MITSU_TYPE_BLOB);
+        size_t len = 0;
+        const void *b = mitsu_rows_blob(r, 3, &len);
+        cr_assert_eq(len, sizeof bytes);
+        cr_expect_eq(memcmp(b, bytes, len), 0);
+        cr_expect_eq(mitsu_rows_type(r, 4), MITSU_TYPE_NULL);
+        cr_expect(mitsu_rows_is_null(r, 4));
+        cr_expect_null(mitsu_rows_text(r, 4));
+        cr_expect_eq(mitsu_rows_int(r, 4), 0);
+        cr_expect_str_eq(mitsu_rows_name(r, 3), "b");
+        cr_expect_eq(mitsu_rows_index(r, "s"), 2);
+        cr_expect_eq(mitsu_rows_index(r, "nope"), -1);
+    }
+    cr_expect_eq(mitsu_rows_next(r), 0);
+    cr_expect_eq(mitsu_rows_next(r), 0, "stays at the end");
+    cr_expect_null(mitsu_rows_text(r, 2), "no row: no value");
+    mitsu_db_close(db);
+}
+
+DB_TEST(null_values_bind_as_sql_null)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE n (a TEXT, b BIGINT, c {blob})");
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO n VALUES (?, ?, ?)", MITSU_TEXT(NULL), MITSU_NULL,
+                               MITSU_NULL),
+                 1, "%s", mitsu_db_error(db));
+    cr_expect_eq(count(db, "SELECT count(*) FROM n WHERE a IS NULL AND b IS NULL AND c IS NULL"), 1);
+    /* The same statement with values of other types is another prepared statement on PG. */
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO n VALUES (?, ?, ?)", MITSU_TEXT("x"), MITSU_INT(3),
+                               MITSU_BLOB("", 0)),
+                 1, "%s", mitsu_db_error(db));
+    cr_expect_eq(count(db, "SELECT count(*) FROM n WHERE c IS NOT NULL"), 1, "empty blob is not NULL");
+    mitsu_db_close(db);
+}
+
+DB_TEST(text_with_quotes_and_question_marks_stays_text)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE q (s TEXT)");
+    const char *evil = "Robert'); DROP TABLE q;-- ? \"x\" ?1 $1";
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO q VALUES (?)", MITSU_TEXT(evil)), 1, "%s",
+                 mitsu_db_error(db));
+    /* ? inside a literal, a quoted identifier and comments is no placeholder. */
+    mitsu_rows *r = mitsu_db_query(db,
+                                   "SELECT 'what? it''s' AS \"q?\", s /* ? */ FROM q -- ?\n"
+                                   "WHERE s = ? AND 'a?' <> ?",
+                                   MITSU_TEXT(evil), MITSU_TEXT("b?"));
+    cr_assert_not_null(r, "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_expect_str_eq(mitsu_rows_name(r, 0), "q?");
+    cr_expect_str_eq(mitsu_rows_text(r, 0), "what? it's");
+    cr_expect_str_eq(mitsu_rows_text(r, 1), evil);
+    mitsu_rows_free(r);
+    cr_expect_eq(count(db, "SELECT count(*) FROM q"), 1, "the table is still there");
+    /* Explicit numbers: ?2 then ?1. */
+    r = mitsu_db_query(db, "SELECT ?2 || ?1", MITSU_TEXT("a"), MITSU_TEXT("b"));
+    cr_assert_not_null(r, "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_expect_str_eq(mitsu_rows_text(r, 0), "ba");
+    mitsu_db_close(db);
+}
+
+DB_TEST(blobs_keep_every_byte)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE b (k BIGINT, v {blob})");
+    unsigned char all[256 * 3];
+    for (size_t i = 0; i < sizeof all; i++)
+        all[i] = (unsigned char)(i * 7);
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO b VALUES (1, ?)", MITSU_BLOB(all, sizeof all)), 1,
+                 "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO b VALUES (2, ?)", MITSU_BLOB(NULL, 0)), 1);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT v, v FROM b ORDER BY k");
+    cr_assert_not_null(r);
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    size_t l1 = 0, l2 = 0;
+    const unsigned char *a = mitsu_rows_blob(r, 0, &l1), *b = mitsu_rows_blob(r, 1, &l2);
+    cr_assert_eq(l1, sizeof all);
+    cr_assert_eq(l2, sizeof all);
+    cr_expect_eq(memcmp(a, all, l1), 0);
+    cr_expect_eq(memcmp(b, all, l2), 0, "two columns' pointers are both valid");
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_expect_not_null(mitsu_rows_blob(r, 0, &l1), "an empty blob is not NULL");
+    cr_expect_eq(l1, 0);
+    mitsu_db_close(db);
+}
+
+/* ---- Statements ------------------------------------------------------------------------- */
+
+DB_TEST(exec_returns_affected_rows)
+{
+    mitsu_db *db = must_open(T.real);
+    cr_expect_eq(mitsu_db_exec(db, "CREATE TABLE e (k BIGINT, v TEXT)"), 0);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(mitsu_db_exec(db, "INSERT INTO e VALUES (?, 'x')", MITSU_INT(i)), 1);
+    cr_expect_eq(mitsu_db_exec(db, "UPDATE e SET v = ? WHERE k >= ?", MITSU_TEXT("y"), MITSU_INT(2)), 3);
+    cr_expect_eq(mitsu_db_exec(db, "SELECT * FROM e"), 0, "a query changes nothing");
+    cr_expect_eq(mitsu_db_exec(db, "DELETE FROM e WHERE k = ?", MITSU_INT(99)), 0);
+    cr_expect_eq(mitsu_db_exec(db, "DELETE FROM e"), 5);
+    mitsu_db_close(db);
+}
+
+DB_TEST(transactions_commit_and_roll_back)
+{
+    mitsu_db *db = must_open(T.real), *other = must_open(T.real);
+    script(db, "CREATE TABLE t (k BIGINT)");
+    cr_assert_eq(mitsu_db_begin(db), 0, "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO t VALUES (1)"), 1);
+    cr_expect_eq(count(db, "SELECT count(*) FROM t"), 1, "visible inside");
+    cr_assert_eq(mitsu_db_rollback(db), 0, "%s", mitsu_db_error(db));
+    cr_expect_eq(count(db, "SELECT count(*) FROM t"), 0, "rolled back");
+    cr_assert_eq(mitsu_db_begin(db), 0);
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO t VALUES (2)"), 1);
+    cr_assert_eq(mitsu_db_commit(db), 0, "%s", mitsu_db_error(db));
+    cr_expect_eq(count(other, "SELECT count(*) FROM t"), 1, "committed, seen elsewhere");
+    cr_expect_eq(mitsu_db_commit(db), -1, "no transaction to commit");
+    cr_expect_not_null(mitsu_db_error(db));
+    mitsu_db_close(other);
+    mitsu_db_close(db);
+}
+
+DB_TEST(transaction_left_open_is_rolled_back_when_the_request_ends)
+{
+    db_conn *c = db_conn_open(T.real, NULL, (char[256]){0}, 256);
+    cr_assert_not_null(c);
+    arena a;
+    arena_init(&a, 1024);
+    mitsu_db *db = db_handle(c, &a);
+    script(db, "CREATE TABLE t (k BIGINT)");
+    cr_assert_eq(mitsu_db_begin(db), 0);
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO t VALUES (1)"), 1);
+    mitsu_rows *open_cursor = mitsu_db_query(db, "SELECT k FROM t");
+    cr_assert_not_null(open_cursor);
+    arena_reset(&a); /* the request ends: the cursor is freed, the transaction rolled back */
+    db = db_handle(c, &a);
+    cr_expect_eq(count(db, "SELECT count(*) FROM t"), 0);
+    cr_expect_eq(mitsu_db_begin(db), 0, "the next request can begin its own");
+    arena_free(&a);
+    db_conn_close(c);
+}
+
+DB_TEST(last_insert_id_follows_inserts)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE li (id {id}, v TEXT); CREATE TABLE plain (v TEXT)");
+    if (mitsu_db_kind(db) == MITSU_DB_POSTGRESQL) {
+        /* No sequence used yet: 0 and an error, and a transaction survives the attempt. */
+        cr_assert_eq(mitsu_db_begin(db), 0);
+        cr_expect_eq(mitsu_db_last_id(db), 0);
+        cr_expect_not_null(mitsu_db_error(db));
+        cr_expect_eq(mitsu_db_exec(db, "INSERT INTO plain VALUES ('x')"), 1, "%s",
+                     mitsu_db_error(db));
+        cr_assert_eq(mitsu_db_commit(db), 0, "%s", mitsu_db_error(db));
+    }
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO li (v) VALUES (?)", MITSU_TEXT("a")), 1);
+    int64_t a = mitsu_db_last_id(db);
+    cr_expect_gt(a, 0, "%s", mitsu_db_error(db) ? mitsu_db_error(db) : "");
+    cr_assert_eq(mitsu_db_begin(db), 0);
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO li (v) VALUES (?)", MITSU_TEXT("b")), 1);
+    cr_expect_eq(mitsu_db_last_id(db), a + 1, "inside a transaction too");
+    cr_assert_eq(mitsu_db_commit(db), 0, "%s", mitsu_db_error(db));
+    /* RETURNING, the exact way, on both backends. */
+    json_t *row = mitsu_db_one(db, "INSERT INTO li (v) VALUES (?) RETURNING id", MITSU_TEXT("c"));
+    cr_assert_not_null(row, "%s", mitsu_db_error(db));
+    cr_expect_eq(json_integer_value(json_object_get(row, "id")), a + 2);
+    cr_expect_eq(mitsu_db_last_id(db), a + 2);
+    mitsu_db_close(db);
+}
+
+DB_TEST(errors_are_reported_and_cleared)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE u (name TEXT NOT NULL UNIQUE)");
+    cr_expect_null(mitsu_db_query(db, "SELEKT 1"));
+    cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_ERROR);
+    cr_expect_not_null(mitsu_db_error(db));
+    cr_expect_null(mitsu_db_query(db, "SELECT * FROM no_such_table"));
+    cr_expect_not_null(strstr(mitsu_db_error(db), "no_such_table"), "%s", mitsu_db_error(db));
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES (?)", MITSU_TEXT("x")), 1);
+    cr_expect_null(mitsu_db_error(db), "a success clears the error");
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES (?)", MITSU_TEXT("x")), -1);
+    cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_CONSTRAINT, "%s", mitsu_db_error(db));
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES (?)", MITSU_NULL), -1);
+    cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_CONSTRAINT, "NOT NULL: %s", mitsu_db_error(db));
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES (?)"), -1);
+    cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_MISUSE, "%s", mitsu_db_error(db));
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES (?)", MITSU_TEXT("a"), MITSU_TEXT("b")), -1);
+    cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_MISUSE);
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES ('p'); INSERT INTO u VALUES ('q')"), -1,
+                 "one statement per call");
+    cr_expect_null(mitsu_db_queryv(db, NULL, NULL, 0));
+    cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_MISUSE);
+    cr_expect_eq(count(db, "SELECT count(*) FROM u"), 1);
+    /* An error inside a transaction: PostgreSQL aborts it, SQLite carries on; both roll back. */
+    cr_assert_eq(mitsu_db_begin(db), 0);
+    cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES ('x')"), -1);
+    if (mitsu_db_kind(db) == MITSU_DB_POSTGRESQL) {
+        cr_expect_eq(mitsu_db_exec(db, "INSERT INTO u VALUES ('y')"), -1, "aborted");
+        cr_expect_eq(mitsu_db_commit(db), -1, "a failed transaction cannot commit");
+        cr_expect_not_null(strstr(mitsu_db_error(db), "rolled back"));
+    } else {
+        cr_expect_eq(mitsu_db_rollback(db), 0);
+    }
+    cr_expect_eq(count(db, "SELECT count(*) FROM u"), 1);
+    /* A NULL handle (a refused mitsu_db_get) fails cleanly everywhere. */
+    cr_expect_null(mitsu_db_query(NULL, "SELECT 1"));
+    cr_expect_eq(mitsu_db_exec(NULL, "SELECT 1"), -1);
+    cr_expect_null(mitsu_db_one(NULL, "SELECT 1"));
+    cr_expect_null(mitsu_db_all(NULL, "SELECT 1"));
+    cr_expect_eq(mitsu_db_begin(NULL), -1);
+    cr_expect_eq(mitsu_db_errcode(NULL), MITSU_DB_UNAVAILABLE);
+    cr_expect_not_null(mitsu_db_error(NULL));
+    cr_expect_eq(mitsu_rows_next(NULL), -1);
+    mitsu_rows_free(NULL);
+    mitsu_db_close(db);
+}
+
+DB_TEST(statement_cache_reuses_and_stays_bounded)
+{
+    db_opts o;
+    db_opts_defaults(&o);
+    o.stmt_cache = 8;
+    db_conn *c = db_conn_open(T.real, &o, (char[256]){0}, 256);
+    cr_assert_not_null(c);
+    arena a;
+    arena_init(&a, 1024);
+    mitsu_db *db = db_handle(c, &a);
+    script(db, "CREATE TABLE s (k BIGINT PRIMARY KEY, v TEXT)");
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(mitsu_db_exec(db, "INSERT INTO s VALUES (?, 'v')", MITSU_INT(i)), 1);
+    size_t before = c->nstmts;
+    db_stmt *first = NULL;
+    for (int i = 0; i < 20; i++) {
+        mitsu_rows *r = mitsu_db_query(db, "SELECT v FROM s WHERE k = ?", MITSU_INT(i));
+        cr_assert_not_null(r);
+        cr_assert_eq(mitsu_rows_next(r), 1);
+        if (!first)
+            first = c->lru_head;
+        cr_expect_eq(c->lru_head, first, "the same prepared statement each time");
+        mitsu_rows_free(r);
+    }
+    cr_expect_eq(c->nstmts, before + 1);
+    /* The same SQL while a cursor still steps it: another statement serves, both correct. */
+    mitsu_rows *outer = mitsu_db_query(db, "SELECT k FROM s WHERE k < ? ORDER BY k", MITSU_INT(3));
+    cr_assert_not_null(outer);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(mitsu_rows_next(outer), 1);
+        mitsu_rows *inner = mitsu_db_query(db, "SELECT k FROM s WHERE k < ? ORDER BY k", MITSU_INT(1));
+        cr_assert_not_null(inner, "%s", mitsu_db_error(db));
+        cr_assert_eq(mitsu_rows_next(inner), 1);
+        cr_expect_eq(mitsu_rows_int(inner, 0), 0);
+        cr_expect_eq(mitsu_rows_int(outer, 0), i);
+    }
+    mitsu_rows_free(outer);
+    /* Many distinct statements: the cache keeps 8. */
+    char sql[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf(sql, sizeof sql, "SELECT %d + k FROM s WHERE k = ?", i);
+        mitsu_rows *r = mitsu_db_query(db, sql, MITSU_INT(1));
+        cr_assert_not_null(r, "%s", mitsu_db_error(db));
+        cr_assert_eq(mitsu_rows_next(r), 1);
+        cr_expect_eq(mitsu_rows_int(r, 0), i + 1);
+    }
+    cr_expect_eq(c->nstmts, 8);
+    if (c->be->kind == MITSU_DB_POSTGRESQL)
+        cr_expect_leq(count(db, "SELECT count(*) FROM pg_prepared_statements"), 9,
+                      "evicted statements are deallocated on the server");
+    arena_free(&a);
+    db_conn_close(c);
+}
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+DB_TEST(rows_as_json_objects)
+{
+    mitsu_db *db = must_open(T.real);
+    script(db, "CREATE TABLE j (id BIGINT, name TEXT, score {real}, data {blob}, note TEXT)");
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO j VALUES (1, ?, 2.5, ?, NULL)", MITSU_TEXT("ann"),
+                               MITSU_BLOB("\0ab", 3)), 1);
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO j VALUES (2, 'bob', -1, NULL, 'x')"), 1);
+    json_t *one = mitsu_db_one(db, "SELECT * FROM j WHERE id = ?", MITSU_INT(1));
+    cr_assert_not_null(one, "%s", mitsu_db_error(db));
+    char *text = json_dumps(one, JSON_SORT_KEYS | JSON_COMPACT);
+    cr_expect_str_eq(text, "{\"data\":\"AGFi\",\"id\":1,\"name\":\"ann\",\"note\":null,\"score\":2.5}");
+    free(text);
+    json_t *all = mitsu_db_all(db, "SELECT id, name FROM j ORDER BY id");
+    cr_assert_not_null(all);
+    text = json_dumps(all, JSON_COMPACT);
+    cr_expect_str_eq(text, "[{\"id\":1,\"name\":\"ann\"},{\"id\":2,\"name\":\"bob\"}]");
+    free(text);
+    json_t *none = mitsu_db_all(db, "SELECT id FROM j WHERE id > ?", MITSU_INT(9));
+    cr_assert(json_is_array(none) && json_array_size(none) == 0);
+    cr_expect_null(mitsu_db_one(db, "SELECT id FROM j WHERE id > ?", MITSU_INT(9)));
+    cr_expect_null(mitsu_db_error(db), "no row is not an error");
+    cr_expect_null(mitsu_db_one(db, "SELECT nope FROM j"));
+    cr_expect_not_null(mitsu_db_error(db));
+    mitsu_rows *r = mitsu_db_query(db, "SELECT id FROM j ORDER BY id");
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_expect_eq(json_integer_value(json_object_get(mitsu_rows_json(r), "id")), 1);
+    if (mitsu_db_kind(db) == MITSU_DB_SQLITE) {
+        /* SQLite stores any bytes as text; JSON gets well-formed UTF-8. */
+        json_t *bad = mitsu_db_one(db, "SELECT CAST(? AS TEXT) AS t", MITSU_BLOB("a\xff" "b", 3));
+        cr_assert_not_null(bad);
+        cr_expect_str_eq(json_string_value(json_object_get(bad, "t")), "a\xef\xbf\xbd" "b");
+    }
+    mitsu_db_close(db); /* frees every JSON value above (ASan checks) */
+}
+
+/* ---- Pairs ------------------------------------------------------------------------------ */
+
+static void mark(const char *url, const char *who)
+{
+    mitsu_db *db = must_open(url);
+    script(db, "CREATE TABLE IF NOT EXISTS who (name TEXT)");
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO who VALUES (?)", MITSU_TEXT(who)), 1);
+    mitsu_db_close(db);
+}
+
+/* The first name in table `who` of the database a handle points at. */
+static const char *whose(mitsu_db *db)
+{
+    json_t *o = mitsu_db_one(db, "SELECT name FROM who ORDER BY name LIMIT 1");
+    cr_assert_not_null(o, "%s", mitsu_db_error(db));
+    return json_string_value(json_object_get(o, "name"));
+}
+
+DB_TEST(pairs_give_decoy_to_diverted_requests_only)
+{
+    mark(T.real, "real");
+    mark(T.decoy, "decoy");
+    char err[512];
+    db_pairs *p = db_pairs_new(3, NULL);
+    cr_assert_eq(db_pairs_add(p, "main", T.real, T.decoy, 0, NULL, err, sizeof err), 0, "%s", err);
+    arena a;
+    arena_init(&a, 1024);
+    char why[256];
+    for (int w = 0; w < 3; w++) {
+        mitsu_db *r = db_pairs_get(p, "main", w, 0, NULL, &a, why, sizeof why);
+        mitsu_db *d = db_pairs_get(p, "main", w, 1, "0123456789abcdef0123456789abcdef", &a, why,
+                                   sizeof why);
+        cr_assert_not_null(r, "%s", why);
+        cr_assert_not_null(d, "%s", why);
+        cr_expect_str_eq(whose(r), "real");
+        cr_expect_str_eq(whose(d), "decoy");
+        arena_reset(&a);
+    }
+    /* Connections belong to workers: the same worker gets the same one back, others not. */
+    db_conn *c0 = db_handle_conn(db_pairs_get(p, "main", 0, 0, NULL, &a, NULL, 0));
+    db_conn *c0b = db_handle_conn(db_pairs_get(p, "main", 0, 0, NULL, &a, NULL, 0));
+    db_conn *c1 = db_handle_conn(db_pairs_get(p, "main", 1, 0, NULL, &a, NULL, 0));
+    cr_expect_eq(c0, c0b);
+    cr_expect_neq(c0, c1);
+    cr_expect_null(db_pairs_get(p, "nope", 0, 0, NULL, &a, why, sizeof why));
+    cr_expect_not_null(strstr(why, "nope"));
+    cr_expect_null(db_pairs_get(p, "main", 3, 0, NULL, &a, why, sizeof why), "worker range");
+    arena_free(&a);
+    db_pairs_free(p);
+}
+
+DB_TEST(pair_without_decoy_refuses_diverted_requests)
+{
+    mark(T.real, "real");
+    char err[512];
+    db_pairs *p = db_pairs_new(1, NULL);
+    cr_assert_eq(db_pairs_add(p, "main", T.real, NULL, 0, NULL, err, sizeof err), 0, "%s", err);
+    arena a;
+    arena_init(&a, 1024);
+    char why[256] = "";
+    cr_expect_null(db_pairs_get(p, "main", 0, 1, NULL, &a, why, sizeof why));
+    cr_expect_not_null(strstr(why, "no decoy"), "%s", why);
+    cr_expect_null(db_pairs_get(p, "main", 0, 1, "0123456789abcdef0123456789abcdef", &a, why,
+                                sizeof why));
+    mitsu_db *r = db_pairs_get(p, "main", 0, 0, NULL, &a, why, sizeof why);
+    cr_assert_not_null(r, "%s", why);
+    cr_expect_str_eq(whose(r), "real");
+    cr_expect_eq(db_pairs_check(p, stderr), 0, "nothing to compare");
+    arena_free(&a);
+    db_pairs_free(p);
+}
+
+DB_TEST(pairs_refuse_bad_configuration)
+{
+    char err[512];
+    db_pairs *p = db_pairs_new(1, NULL);
+    cr_expect_eq(db_pairs_add(p, "a", T.real, T.real, 0, NULL, err, sizeof err), -1);
+    cr_expect_eq(db_pairs_add(p, "b", "mysql://x", NULL, 0, NULL, err, sizeof err), -1);
+    cr_expect_not_null(strstr(err, "expected sqlite:PATH"), "%s", err);
+    cr_expect_eq(db_pairs_add(p, "c", "sqlite::memory:", NULL, 0, NULL, err, sizeof err), -1);
+    cr_expect_eq(db_pairs_add(p, "d", T.real, T.decoy, 1, NULL, err, sizeof err), T.pg ? -1 : 0,
+                 "per_attacker needs an sqlite: decoy: %s", err);
+    cr_expect_eq(db_pairs_add(p, "d", T.real, T.decoy, 0, NULL, err, sizeof err), T.pg ? 0 : -1,
+                 "a name once");
+    db_pairs_free(p);
+    char url[1100];
+    snprintf(url, sizeof url, "sqlite:%s/no/such/dir/x.db", T.dir);
+    cr_expect_null(mitsu_db_open(url, err, sizeof err));
+    cr_expect_not_null(strstr(err, "unable to open"), "%s", err);
+}
+
+/* ---- Schema check ----------------------------------------------------------------------- */
+
+static const char *const hr_schema =
+    "CREATE TABLE depts (id integer PRIMARY KEY, name text NOT NULL);"
+    "CREATE TABLE employees (id integer PRIMARY KEY, name text NOT NULL, salary integer,"
+    " dept_id integer REFERENCES depts(id) ON DELETE CASCADE);"
+    "CREATE INDEX employees_name ON employees (name);";
+
+static char *check_pair(const char *real_sql, const char *decoy_sql, int *n)
+{
+    mitsu_db *r = must_open(T.real), *d = must_open(T.decoy);
+    script(r, real_sql);
+    script(d, decoy_sql);
+    mitsu_db_close(r);
+    mitsu_db_close(d);
+    char err[512];
+    db_pairs *p = db_pairs_new(1, NULL);
+    cr_assert_eq(db_pairs_add(p, "main", T.real, T.decoy, 0, NULL, err, sizeof err), 0, "%s", err);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    *n = db_pairs_check(p, f);
+    fclose(f);
+    db_pairs_free(p);
+    return out;
+}
+
+DB_TEST(schema_check_passes_equal_schemas)
+{
+    int n;
+    char *out = check_pair(hr_schema, hr_schema, &n);
+    cr_expect_eq(n, 0, "%s", out);
+    cr_expect_str_eq(out, "");
+    free(out);
+}
+
+DB_TEST(schema_check_reports_every_difference)
+{
+    int n;
+    char *out = check_pair(
+        hr_schema,
+        "CREATE TABLE depts (id integer PRIMARY KEY, name text NOT NULL);"
+        "CREATE TABLE employees (id integer PRIMARY KEY, salary text, name text,"
+        " dept_id integer REFERENCES depts(id), badge text);"
+        "CREATE UNIQUE INDEX employees_name ON employees (name);"
+        "CREATE TABLE extra (x integer)",
+        &n);
+    cr_expect_str_eq(out,
+                     "db.main: table employees: column name: NOT NULL in real, nullable in decoy\n"
+                     "db.main: table employees: column salary: type INTEGER in real, TEXT in decoy\n"
+                     "db.main: table employees: column badge: only in decoy\n"
+                     "db.main: table employees: column order: id, name, salary, dept_id in real,"
+                     " id, salary, name, dept_id, badge in decoy\n"
+                     "db.main: table employees: foreign key (dept_id) -> depts(id): only in decoy\n"
+                     "db.main: table employees: foreign key (dept_id) -> depts(id) ON DELETE CASCADE:"
+                     " only in real\n"
+                     "db.main: table employees: index employees_name: (name) in real,"
+                     " UNIQUE (name) in decoy\n"
+                     "db.main: table extra: only in decoy\n");
+    cr_expect_eq(n, 8);
+    free(out);
+}
+
+/* ---- Per-attacker decoys ---------------------------------------------------------------- */
+
+static const char *const A1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1";
+static const char *const A2 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2";
+static const char *const A3 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3";
+
+static db_pairs *attacker_pairs(int nworkers, const db_opts *o)
+{
+    mark(T.real, "real");
+    mark(T.sqlite_decoy, "decoy");
+    char err[512];
+    db_pairs *p = db_pairs_new(nworkers, o);
+    cr_assert_eq(db_pairs_add(p, "main", T.real, T.sqlite_decoy, 1, NULL, err, sizeof err), 0, "%s", err);
+    return p;
+}
+
+static int64_t rows_in(mitsu_db *db)
+{
+    return count(db, "SELECT count(*) FROM who");
+}
+
+static int copy_exists(const char *id)
+{
+    char path[1200];
+    cr_assert_eq(db_attacker_copy_path(T.sqlite_decoy, id, path, sizeof path), 0);
+    return access(path, F_OK) == 0;
+}
+
+DB_TEST(per_attacker_copies_are_private)
+{
+    db_pairs *p = attacker_pairs(2, NULL);
+    arena a;
+    arena_init(&a, 1024);
+    char why[256] = "";
+    mitsu_db *d1 = db_pairs_get(p, "main", 0, 1, A1, &a, why, sizeof why);
+    cr_assert_not_null(d1, "%s", why);
+    cr_expect_str_eq(whose(d1), "decoy", "a copy of the decoy");
+    cr_assert_eq(mitsu_db_exec(d1, "INSERT INTO who VALUES ('a1 was here')"), 1);
+    cr_expect(copy_exists(A1));
+    arena_reset(&a);
+    mitsu_db *d1w = db_pairs_get(p, "main", 1, 1, A1, &a, why, sizeof why);
+    mitsu_db *d2 = db_pairs_get(p, "main", 1, 1, A2, &a, why, sizeof why);
+    mitsu_db *shared = db_pairs_get(p, "main", 1, 1, NULL, &a, why, sizeof why);
+    mitsu_db *real = db_pairs_get(p, "main", 0, 0, A1, &a, why, sizeof why);
+    cr_assert(d1w && d2 && shared && real, "%s", why);
+    cr_expect_eq(rows_in(d1w), 2, "the same copy from another worker");
+    cr_expect_eq(rows_in(d2), 1, "another attacker does not see it");
+    cr_expect_eq(rows_in(shared), 1, "nor does the shared decoy");
+    cr_expect_str_eq(whose(real), "real");
+    db_pairs_stats st;
+    db_pairs_get_stats(p, &st);
+    cr_expect_eq(st.copies, 2);
+    cr_expect_eq(st.copies_created, 2);
+    cr_expect_null(db_pairs_get(p, "main", 0, 1, "../../etc/passwd", &a, why, sizeof why));
+    arena_free(&a);
+    db_pairs_free(p);
+}
+
+DB_TEST(forget_removes_a_copy_and_a_return_starts_afresh)
+{
+    db_pairs *p = attacker_pairs(2, NULL);
+    arena a;
+    arena_init(&a, 1024);
+    char why[256] = "";
+    mitsu_db *d = db_pairs_get(p, "main", 0, 1, A1, &a, why, sizeof why);
+    cr_assert_not_null(d, "%s", why);
+    cr_assert_eq(mitsu_db_exec(d, "INSERT INTO who VALUES ('x')"), 1);
+    mitsu_db *d_other = db_pairs_get(p, "main", 1, 1, A1, &a, why, sizeof why);
+    cr_assert_not_null(d_other);
+    /* Forgotten while handles are still alive: their connections close at the request's end. */
+    cr_expect_eq(db_pairs_forget(p, A1), 1);
+    cr_expect(!copy_exists(A1));
+    cr_expect_eq(db_pairs_forget(p, A1), 0, "nothing left");
+    cr_assert_not_null(db_pairs_get(p, "main", 0, 1, A2, &a, why, sizeof why),
+                       "worker 0 revalidates while its handle on A1's copy is alive");
+    cr_expect_eq(rows_in(d), 2, "that handle still works until the request ends");
+    arena_reset(&a);
+    for (int w = 0; w < 2; w++) {
+        d = db_pairs_get(p, "main", w, 1, A1, &a, why, sizeof why);
+        cr_assert_not_null(d, "%s", why);
+        cr_expect_eq(rows_in(d), 1, "worker %d: a fresh copy of the decoy", w);
+    }
+    cr_expect(copy_exists(A1));
+    arena_free(&a);
+    db_pairs_free(p);
+    /* Copies outlive a restart, as the attackers' records do. */
+    p = attacker_pairs(1, NULL);
+    db_pairs_stats st;
+    db_pairs_get_stats(p, &st);
+    cr_expect_eq(st.copies, 2, "A1's new copy and A2's");
+    cr_expect_eq(db_pairs_forget(p, A1), 1);
+    db_pairs_get_stats(p, &st);
+    cr_expect_eq(st.copies, 1);
+    db_pairs_free(p);
+}
+
+DB_TEST(per_attacker_caps_fall_back_to_the_shared_decoy)
+{
+    db_opts o;
+    db_opts_defaults(&o);
+    o.max_attacker_copies = 2;
+    db_pairs *p = attacker_pairs(1, &o);
+    arena a;
+    arena_init(&a, 1024);
+    char why[256] = "";
+    mitsu_db *d1 = db_pairs_get(p, "main", 0, 1, A1, &a, why, sizeof why);
+    mitsu_db *d2 = db_pairs_get(p, "main", 0, 1, A2, &a, why, sizeof why);
+    cr_assert(d1 && d2, "%s", why);
+    cr_assert_eq(mitsu_db_exec(d1, "INSERT INTO who VALUES ('x')"), 1);
+    mitsu_db *d3 = db_pairs_get(p, "main", 0, 1, A3, &a, why, sizeof why);
+    cr_assert_not_null(d3, "%s", why);
+    cr_expect(!copy_exists(A3), "no third copy");
+    cr_assert_eq(mitsu_db_exec(d3, "INSERT INTO who VALUES ('shared')"), 1);
+    mitsu_db *shared = db_pairs_get(p, "main", 0, 1, NULL, &a, why, sizeof why);
+    cr_expect_eq(rows_in(shared), 2, "A3 wrote to the shared decoy");
+    db_pairs_stats st;
+    db_pairs_get_stats(p, &st);
+    cr_expect_eq(st.copies, 2);
+    cr_expect_eq(st.copies_refused, 1);
+    /* A forget makes room. */
+    cr_expect_eq(db_pairs_forget(p, A2), 1);
+    arena_reset(&a);
+    cr_assert_not_null(db_pairs_get(p, "main", 0, 1, A3, &a, why, sizeof why));
+    cr_expect(copy_exists(A3));
+    arena_free(&a);
+    db_pairs_free(p);
+
+    /* The size cap: a budget smaller than the decoy allows no copy at all. */
+    db_opts_defaults(&o);
+    o.max_attacker_bytes = 1024;
+    p = attacker_pairs(1, &o);
+    arena_init(&a, 1024);
+    cr_assert_not_null(db_pairs_get(p, "main", 0, 1, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", &a, why,
+                                    sizeof why));
+    cr_expect(!copy_exists("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"));
+    db_pairs_get_stats(p, &st);
+    cr_expect_eq(st.copies_refused, 1);
+    arena_free(&a);
+    db_pairs_free(p);
+}
+
+DB_TEST(an_attacker_copy_cannot_grow_without_bound)
+{
+    db_opts o;
+    db_opts_defaults(&o);
+    o.attacker_copy_growth = 64 * 1024;
+    db_pairs *p = attacker_pairs(1, &o);
+    arena a;
+    arena_init(&a, 1024);
+    char why[256] = "";
+    mitsu_db *d = db_pairs_get(p, "main", 0, 1, A1, &a, why, sizeof why);
+    cr_assert_not_null(d, "%s", why);
+    static char big[16 * 1024];
+    memset(big, 'x', sizeof big);
+    int ok = 0;
+    for (int i = 0; i < 12; i++)
+        ok += mitsu_db_exec(d, "INSERT INTO who VALUES (?)", MITSU_TEXTN(big, sizeof big)) == 1;
+    cr_expect_gt(ok, 0);
+    cr_expect_lt(ok, 6, "64 KiB of growth holds fewer than 6 rows of 16 KiB");
+    cr_expect_not_null(strstr(mitsu_db_error(d), "full"), "%s", mitsu_db_error(d));
+    arena_free(&a);
+    db_pairs_free(p);
+}
+
+struct racer {
+    db_pairs *p;
+    int worker;
+    const char *id;
+    pthread_barrier_t *start;
+    int ok;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    arena a;
+    arena_init(&a, 1024);
+    pthread_barrier_wait(r->start);
+    mitsu_db *d = db_pairs_get(r->p, "main", r->worker, 1, r->id, &a, NULL, 0);
+    r->ok = d && mitsu_db_exec(d, "INSERT INTO who VALUES ('racer')") == 1;
+    arena_free(&a);
+    return NULL;
+}
+
+DB_TEST(two_workers_asking_for_a_new_attacker_at_once_share_one_copy)
+{
+    enum { N = 4, ROUNDS = 8 };
+    db_pairs *p = attacker_pairs(N, NULL);
+    for (int round = 0; round < ROUNDS; round++) {
+        char id[33];
+        snprintf(id, sizeof id, "%032x", round + 0xc0);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, N);
+        pthread_t th[N];
+        struct racer rs[N];
+        for (int i = 0; i < N; i++) {
+            rs[i] = (struct racer){p, i, id, &start, 0};
+            pthread_create(&th[i], NULL, race, &rs[i]);
+        }
+        for (int i = 0; i < N; i++) {
+            pthread_join(th[i], NULL);
+            cr_expect(rs[i].ok, "round %d worker %d", round, i);
+        }
+        pthread_barrier_destroy(&start);
+        arena a;
+        arena_init(&a, 1024);
+        mitsu_db *d = db_pairs_get(p, "main", 0, 1, id, &a, NULL, 0);
+        cr_assert_not_null(d);
+        cr_expect_eq(rows_in(d), 1 + N, "every worker wrote to the one copy");
+        arena_free(&a);
+    }
+    db_pairs_stats st;
+    db_pairs_get_stats(p, &st);
+    cr_expect_eq(st.copies_created, ROUNDS);
+    db_pairs_free(p);
+}
+
+/* ---- PostgreSQL specifics (no-ops on SQLite) -------------------------------------------- */
+
+DB_TEST(lost_connection_is_reestablished_between_requests)
+{
+    char err[512];
+    db_pairs *p = db_pairs_new(1, NULL);
+    cr_assert_eq(db_pairs_add(p, "main", T.real, NULL, 0, NULL, err, sizeof err), 0, "%s", err);
+    arena a;
+    arena_init(&a, 1024);
+    mitsu_db *db = db_pairs_get(p, "main", 0, 0, NULL, &a, err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    cr_expect_eq(count(db, "SELECT 1 + ?", MITSU_INT(1)), 2); /* a cached statement */
+    if (mitsu_db_kind(db) == MITSU_DB_POSTGRESQL) {
+        int64_t pid = count(db, "SELECT pg_backend_pid()");
+        mitsu_db *admin = must_open(pg_base());
+        cr_assert_eq(count(admin, "SELECT count(*) FROM pg_terminate_backend(CAST(? AS integer))", MITSU_INT(pid)), 1);
+        mitsu_db_close(admin);
+        usleep(100 * 1000);
+        cr_expect_null(mitsu_db_query(db, "SELECT 1 + ?", MITSU_INT(1)), "the link is gone");
+        cr_expect_eq(mitsu_db_errcode(db), MITSU_DB_UNAVAILABLE, "%s", mitsu_db_error(db));
+    }
+    arena_reset(&a);
+    db = db_pairs_get(p, "main", 0, 0, NULL, &a, err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    cr_expect_eq(count(db, "SELECT 1 + ?", MITSU_INT(1)), 2, "%s", mitsu_db_error(db));
+    arena_free(&a);
+    db_pairs_free(p);
+}
+
+/* ---- Placeholder translation (PostgreSQL), no server needed ------------------------------ */
+
+static void translates(const char *in, const char *want, int want_n)
+{
+    int n = -1;
+    char *out = pg_translate(in, &n);
+    cr_assert_not_null(out, "%s", in);
+    cr_expect_str_eq(out, want, "for: %s", in);
+    cr_expect_eq(n, want_n, "for: %s", in);
+    free(out);
+}
+
+Test(translate, question_marks_become_dollar_numbers)
+{
+    translates("SELECT ?", "SELECT $1", 1);
+    translates("a = ? AND b = ?", "a = $1 AND b = $2", 2);
+    translates("?2, ?1, ?", "$2, $1, $3", 3);
+    translates("no params", "no params", 0);
+}
+
+Test(translate, quoted_text_and_comments_are_left_alone)
+{
+    translates("'?' || ?", "'?' || $1", 1);
+    translates("'it''s ?' || ?", "'it''s ?' || $1", 1);
+    translates("E'\\'?' || ?", "E'\\'?' || $1", 1);
+    translates("'\\' || ?", "'\\' || $1", 1); /* standard strings: backslash is plain */
+    translates("\"col?\" = ?", "\"col?\" = $1", 1);
+    translates("\"a\"\"?\" = ?", "\"a\"\"?\" = $1", 1);
+    translates("$$ ? $$ || ?", "$$ ? $$ || $1", 1);
+    translates("$tag$ ?$$? $tag$ || ?", "$tag$ ?$$? $tag$ || $1", 1);
+    translates("x -- ?\n= ?", "x -- ?\n= $1", 1);
+    translates("/* ? /* ? */ ? */ ?", "/* ? /* ? */ ? */ $1", 1);
+    translates("a$b = ?", "a$b = $1", 1);
+    translates("'unterminated ?", "'unterminated ?", 0);
+}
+
+Test(translate, out_of_range_numbers_are_refused)
+{
+    int n;
+    cr_expect_null(pg_translate("?0", &n));
+    cr_expect_null(pg_translate("?65536", &n));
+    cr_expect_null(pg_translate("?99999999999999999999", &n));
+}
+
+Test(translate, random_input_is_handled)
+{
+    static const char alphabet[] = "?'\"$Ee-/*\n a1\\;";
+    char in[64];
+    srand(7);
+    for (int k = 0; k < 50000; k++) {
+        size_t len = (size_t)rand() % (sizeof in - 1);
+        for (size_t i = 0; i < len; i++)
+            in[i] = alphabet[(size_t)rand() % (sizeof alphabet - 1)];
+        in[len] = '\0';
+        int n = -1;
+        char *out = pg_translate(in, &n);
+        if (!out)
+            continue; /* ?0 and the like */
+        cr_assert_geq(n, 0);
+        cr_assert_leq(strlen(out), 6 * len);
+        if (!strchr(in, '?'))
+            cr_assert_str_eq(out, in, "nothing to rewrite");
+        free(out);
+    }
+}
