@@ -9,7 +9,8 @@
 #        'BENCH_ROUTES=1 build/bench/routes' /api/v100/users/4/posts/7 \
 #        'BENCH_ROUTES=200 build/bench/routes' /api/v100/users/4/posts/7
 # Environment: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64),
-# BENCH_AB_WORKERS (1). Exit 0 when both ran (the goal is reported, not asserted).
+# BENCH_AB_WORKERS (1), BENCH_AB_CPUS (server CPUs, 0), BENCH_AB_WRK_CPUS (1), BENCH_AB_WRK_ARGS.
+# A command holding "{PORT}" gets the port there (a server that is not mitsu). Exit 0 when both ran (the goal is reported, not asserted).
 set -euo pipefail
 
 title=$1 goal=$2 cmd_a=$3 path_a=$4 cmd_b=$5 path_b=$6
@@ -23,9 +24,10 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start() { # start CMD PORT -> echo PID
+start() { # start CMD PORT -> echo PID; "{PORT}" in CMD is replaced (for other servers)
+    local cmd=${1//\{PORT\}/$2}
     MITSU_SERVER_LISTEN=127.0.0.1:$2 MITSU_SERVER_WORKERS=$workers \
-        taskset -c 0 sh -c "exec env $1" >/dev/null 2>&1 &
+        taskset -c "${BENCH_AB_CPUS:-0}" sh -c "exec env $cmd" >/dev/null 2>&1 &
     echo $!
 }
 
@@ -38,12 +40,23 @@ wait_ready() { # wait_ready PORT PATH
     exit 2
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+tree() { # PID and its descendants (gunicorn's workers, say)
+    echo "$1"
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$c"; done
+}
+cpu_ticks() { # user+system ticks of PID's process tree
+    local t=0 p
+    for p in $(tree "$1"); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
 
 rate() { # rate PID PORT PATH -> "requests/s server-CPU-ns-per-request"
     local before after out
     before=$(cpu_ticks "$1")
-    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "http://127.0.0.1:$2$3")
+    out=$(taskset -c "${BENCH_AB_WRK_CPUS:-1}" wrk -t1 -c"$conns" -d"$seconds" ${BENCH_AB_WRK_ARGS:-} \
+        "http://127.0.0.1:$2$3")
     after=$(cpu_ticks "$1")
     echo "$out" | awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '
         / requests in / {n = $1}

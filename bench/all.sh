@@ -17,3 +17,6 @@ build/bench/db_bench "${BENCH_DB_ITERATIONS:-300000}"
 echo
 echo "== Memory per tracked client (goal: <= 256 bytes)"
 build/bench/client_mem
+echo
+echo "== The paper's prototype on gunicorn vs mitsu doing the same work; decoy vs real latency"
+bench/paper.sh

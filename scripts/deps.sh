@@ -6,7 +6,7 @@ set -eu
 pkgs_build="make gcc pkg-config libc6-dev libssl-dev libinih-dev libjansson-dev libsqlite3-dev libpq-dev libpcre2-dev"
 pkgs_test="$pkgs_build postgresql sqlite3 clang libclang-rt-14-dev libcriterion-dev python3 python3-h11 curl slowhttptest valgrind"
 pkgs_fuzz="clang libclang-rt-14-dev"
-pkgs_bench="$pkgs_build wrk nginx-light procps"
+pkgs_bench="$pkgs_build wrk nginx-light procps curl python3 python3-bottle gunicorn"
 
 want=""
 for group in "$@"; do
