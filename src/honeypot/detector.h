@@ -86,5 +86,8 @@ extern const hp_detector hp_detect_trap;
 extern const hp_detector hp_detect_protocol;
 extern const hp_detector hp_detect_transition;
 extern const hp_detector hp_detect_params;
+extern const hp_detector hp_detect_login;
+extern const hp_detector hp_detect_rate;
+extern const hp_detector hp_detect_tamper;
 
 #endif

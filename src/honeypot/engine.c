@@ -17,6 +17,11 @@ static const hp_detector *const detectors[] = {
     &hp_detect_protocol,
     &hp_detect_trap,
     &hp_detect_status4xx,
+    &hp_detect_transition,
+    &hp_detect_params,
+    &hp_detect_login,
+    &hp_detect_rate,
+    &hp_detect_tamper,
 };
 enum { NDETECTORS = sizeof detectors / sizeof detectors[0] };
 
@@ -160,7 +165,9 @@ static void apply_locked(hp_client *c, void *p)
             best_by = r->hits[i].detector;
         }
     }
-    if (c->state != HP_CLIENT_ATTACKER && r->nhits && c->score >= hp->threshold) {
+    /* Compared in whole points: two hits of half the threshold a moment apart flag, although
+     * the first has decayed by a hair in between. */
+    if (c->state != HP_CLIENT_ATTACKER && r->nhits && c->score + 0.5 >= hp->threshold) {
         hp_client_mark(c, HP_CLIENT_ATTACKER, best_by, r->now);
         a->flagged = 1;
         a->by = best_by;
@@ -340,6 +347,31 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
     return r->answered && rc == MITSU_NEXT ? MITSU_DONE : rc;
 }
 
+/* After routing, before the handler: the detectors that need the route (declared parameters).
+ * They run for every request, even without a client or for a whitelisted one, because they may
+ * answer for the application (strict parameters: 400); their hits then count for nothing. */
+static int guard_routed(mitsu_req *req, mitsu_res *res, void *ctx)
+{
+    hp_engine *hp = ctx;
+    hp_request *r = req->client;
+    if (!r) {
+        r = request_new(hp, req->ex->arena);
+        if (!r)
+            return MITSU_NEXT;
+        r->req = req;
+    }
+    r->res = res;
+    r->answered = 0;
+    for (int i = 1; i < NDETECTORS; i++)
+        if (detectors[i]->routed && (detectors[i]->phases & HP_ROUTED))
+            detectors[i]->routed(hp->state[i], r);
+    if (hp->enabled && r->has_client && !r->whitelisted)
+        apply(r, 0);
+    r->nhits = 0;
+    r->res = NULL;
+    return r->answered ? MITSU_DONE : MITSU_NEXT;
+}
+
 static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
 {
     if (!r->client.set_cookie || res->ex->res.headers_sent)
@@ -452,8 +484,8 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
         snprintf(err, errlen, "too many parts attached to the application");
         goto fail;
     }
-    web_guard g = {.before = guard_before, .after = guard_after, .reject = guard_reject,
-                   .ctx = hp};
+    web_guard g = {.before = guard_before, .routed = guard_routed, .after = guard_after,
+                   .reject = guard_reject, .ctx = hp};
     web_app_set_guard(app, &g);
     app->honeypot = hp;
     return hp;
