@@ -339,6 +339,7 @@ typedef struct gone {
     uint8_t ip[HP_IP_LEN];
     uint8_t sid[HP_SID_LEN];
     int moved;
+    uint8_t state;
 } gone;
 
 static void rec_remove(hp_client_table *t, shard *s, uint32_t i, gone *g)
@@ -351,6 +352,7 @@ static void rec_remove(hp_client_table *t, shard *s, uint32_t i, gone *g)
     memcpy(g->ip, c->ip, HP_IP_LEN);
     memcpy(g->sid, c->sid, HP_SID_LEN);
     g->moved = (c->flags & HP_CLIENT_MOVED) != 0;
+    g->state = c->state;
     s->nrec--;
     if (c->state != HP_CLIENT_NORMAL)
         s->nverdict--;
@@ -885,6 +887,12 @@ int hp_client_load(hp_client_table *t, const hp_client *src)
 
 size_t hp_client_expire(hp_client_table *t, int64_t now, int64_t ttl, int64_t verdict_ttl)
 {
+    return hp_client_expire_notify(t, now, ttl, verdict_ttl, NULL, NULL);
+}
+
+size_t hp_client_expire_notify(hp_client_table *t, int64_t now, int64_t ttl, int64_t verdict_ttl,
+                               hp_client_gone_fn *gone_fn, void *arg)
+{
     size_t total = 0;
     gone *g = malloc(BATCH * sizeof *g);
     if (!g)
@@ -904,8 +912,11 @@ size_t hp_client_expire(hp_client_table *t, int64_t now, int64_t ttl, int64_t ve
                     rec_remove(t, s, pos, &g[k++]);
             }
             pthread_mutex_unlock(&s->mu);
-            for (size_t i = 0; i < k; i++)
+            for (size_t i = 0; i < k; i++) {
                 after_remove(t, &g[i]);
+                if (gone_fn)
+                    gone_fn(g[i].sid, (enum hp_client_state)g[i].state, arg);
+            }
             total += k;
             if (pos > end)
                 break;

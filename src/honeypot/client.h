@@ -196,6 +196,12 @@ int hp_client_path_get(hp_client_table *t, uint32_t id, char *out, size_t n);
  * a ttl <= 0 keeps them. Locks one shard at a time for at most 256 clients. Returns how many
  * were forgotten. Call it from a timer, not a request. */
 size_t hp_client_expire(hp_client_table *t, int64_t now, int64_t ttl, int64_t verdict_ttl);
+/* The same, telling gone_fn of every client forgotten (outside the locks): the engine removes
+ * an expired attacker's private decoy copies so. */
+typedef void hp_client_gone_fn(const uint8_t sid[HP_SID_LEN], enum hp_client_state state,
+                               void *arg);
+size_t hp_client_expire_notify(hp_client_table *t, int64_t now, int64_t ttl, int64_t verdict_ttl,
+                               hp_client_gone_fn *gone_fn, void *arg);
 
 /* Calls fn on a copy of every client, outside the locks, shard by shard (a client created or
  * changed meanwhile may be missed or seen before the change). fn returns nonzero to stop.

@@ -2,12 +2,14 @@
  * and actions, wrapped around the application's pipeline as the web layer's guard. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "db/db.h"
 #include "honeypot/hp.h"
 
 const char *const hp_kind_names[HP_KIND__MAX] = {"suspicious", "attack"};
@@ -35,6 +37,9 @@ struct hp_engine {
     int tarpit_delay_ms;
     double threshold;
     double half_life_ms;
+    int64_t client_ttl_ms, verdict_ttl_ms;
+    int64_t upkeep_every_ms;
+    _Atomic int64_t next_upkeep;  /* when a worker next forgets idle clients */
     const char *cookie_name;
     int64_t cookie_lifetime_s;
     int cookie_secure;
@@ -372,6 +377,29 @@ static int guard_routed(mitsu_req *req, mitsu_res *res, void *ctx)
     return r->answered ? MITSU_DONE : MITSU_NEXT;
 }
 
+/* An attacker forgotten: its private decoy copies go with it. */
+static void client_gone(const uint8_t sid[HP_SID_LEN], enum hp_client_state state, void *arg)
+{
+    hp_engine *hp = arg;
+    if (state != HP_CLIENT_ATTACKER || !hp->app->db_pairs)
+        return;
+    char id[HP_SID_HEX + 1];
+    hp_client_sid_format(sid, id);
+    db_pairs_forget(hp->app->db_pairs, id);
+}
+
+/* Forgets idle clients now and then, on whichever worker comes first: no timer thread, and the
+ * table's expiry takes one shard lock at a time for a bounded batch. */
+static void upkeep(hp_engine *hp, int64_t now)
+{
+    int64_t due = atomic_load_explicit(&hp->next_upkeep, memory_order_relaxed);
+    if (now < due || !atomic_compare_exchange_strong(&hp->next_upkeep, &due,
+                                                     now + hp->upkeep_every_ms))
+        return;
+    hp_client_expire_notify(hp->clients, now, hp->client_ttl_ms, hp->verdict_ttl_ms, client_gone,
+                            hp);
+}
+
 static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
 {
     if (!r->client.set_cookie || res->ex->res.headers_sent)
@@ -397,6 +425,7 @@ static void guard_after(mitsu_req *req, mitsu_res *res, void *ctx)
                 detectors[i]->after(hp->state[i], r);
     apply(r, 1);
     set_client_cookie(hp, r, res);
+    upkeep(hp, r->now);
 }
 
 static void guard_reject(const http_rejection *rej, void *ctx)
@@ -455,6 +484,12 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
     hp->enforce = config_get_enum(cfg, "honeypot", "mode") == CONFIG_HP_ENFORCE;
     hp->action = (enum config_hp_action)config_get_enum(cfg, "honeypot", "action");
     hp->threshold = (double)config_get_int(cfg, "honeypot", "threshold");
+    hp->client_ttl_ms = config_get_ms(cfg, "honeypot", "client_ttl");
+    hp->verdict_ttl_ms = config_get_ms(cfg, "honeypot", "verdict_ttl");
+    int64_t shortest = hp->client_ttl_ms;
+    if (hp->verdict_ttl_ms > 0 && hp->verdict_ttl_ms < shortest)
+        shortest = hp->verdict_ttl_ms;
+    hp->upkeep_every_ms = shortest / 4 < 100 ? 100 : shortest / 4 > 10000 ? 10000 : shortest / 4;
     hp->tarpit_delay_ms = (int)config_get_ms(cfg, "honeypot", "tarpit_delay");
     app->server_cfg.max_held = (int)config_get_int(cfg, "honeypot", "tarpit_max");
     hp->half_life_ms = (double)config_get_ms(cfg, "honeypot", "decay");

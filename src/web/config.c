@@ -114,6 +114,8 @@ static const struct key_spec keys[] = {
     KINT("honeypot", "threshold", "100", 1, 1000000, "score at which a client is an attacker"),
     KDUR("honeypot", "client_ttl", "24h", SEC, 366 * DAY,
          "an idle client is forgotten (in memory) after this"),
+    KDUR("honeypot", "verdict_ttl", "0", 0, 3660 * DAY,
+         "an idle attacker's record is forgotten after this (0: never); its decoy copies go"),
     KINT("honeypot", "max_clients", "100000", 1, 100000000, "clients tracked in memory at most"),
     KDUR("honeypot", "tarpit_delay", "5s", 1, 60 * SEC,
          "action tarpit: how long each response of an attacker is held"),

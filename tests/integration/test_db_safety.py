@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 
 from harness import BUILD, Client, Server, run, test
 
@@ -125,6 +126,26 @@ def per_attacker_decoys_isolate_attackers():
         assert digest(fx.decoy) == decoy_before, "the shared decoy itself must stay as made"
         copies = os.listdir(fx.decoy + ".attackers")
         assert len([f for f in copies if f.endswith(".db")]) == 2, copies
+    finally:
+        fx.cleanup()
+
+
+@test
+def an_expired_attacker_takes_its_private_copy_with_it():
+    fx = Fixture(decoy_mode="per_attacker")
+    fx.env["MITSU_HONEYPOT_VERDICT_TTL"] = "1s"
+    try:
+        with fx.server() as srv:
+            a = Client(srv)
+            a.get("/flag")
+            a.get("/employees")
+            copies = os.path.join(fx.dir, "decoy.db.attackers")
+            assert len([f for f in os.listdir(copies) if f.endswith(".db")]) == 1
+            time.sleep(1.6)
+            Client(srv).get("/employees")  # any request does the upkeep
+            time.sleep(0.3)
+            left = [f for f in os.listdir(copies) if f.endswith(".db")]
+            assert left == [], left
     finally:
         fx.cleanup()
 
