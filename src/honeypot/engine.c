@@ -200,6 +200,22 @@ static void log_flag(hp_engine *hp, hp_request *r, uint8_t by, double score)
             evidence = r->hits[i].evidence;
     char sid[HP_SID_HEX + 1];
     hp_client_sid_format(r->client.sid, sid);
+    /* Evidence is attacker bytes: anything but printable ASCII goes out as \xHH, so the line
+     * is valid UTF-8 JSON whatever was sent. */
+    size_t elen = strlen(evidence);
+    char *clean = arena_alloc(r->arena, elen * 4 + 1);
+    if (clean) {
+        size_t o = 0;
+        for (size_t i = 0; i < elen; i++) {
+            unsigned char ch = (unsigned char)evidence[i];
+            if (ch >= 0x20 && ch < 0x7f)
+                clean[o++] = (char)ch;
+            else
+                o += (size_t)snprintf(clean + o, 5, "\\x%02x", ch);
+        }
+        clean[o] = '\0';
+        evidence = clean;
+    }
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:s, s:s}", "time", (json_int_t)r->now,
                           "event", "flag", "client", sid, "ip", r->ip_text, "detector",
                           hp_detector_name(by), "score", score, "evidence", evidence, "mode",
@@ -309,6 +325,21 @@ static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res)
     return MITSU_NEXT;
 }
 
+/* The first id cookie that is one of ours in form: another application on the same host may
+ * send a cookie of the same name first. */
+static const char *client_cookie(const hp_engine *hp, mitsu_req *req)
+{
+    const cookie_jar *jar = req_cookies(req);
+    const cookie_pair *first = cookie_get(jar, hp->cookie_name), *p = first;
+    uint8_t sid[HP_SID_LEN];
+    for (; p; p = cookie_next(jar, hp->cookie_name, p))
+        if (hp_client_sid_parse(p->value, p->value_len, sid) == 0)
+            break;
+    if (!p)
+        p = first; /* none valid: the table is told what was sent */
+    return p ? arena_strndup(req->ex->arena, p->value, p->value_len) : NULL;
+}
+
 static hp_request *request_new(hp_engine *hp, arena *a)
 {
     hp_request *r = arena_calloc(a, 1, sizeof *r);
@@ -333,7 +364,7 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
     snprintf(r->ip_text, sizeof r->ip_text, "%s", mitsu_client_ip(req));
     if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
         memset(r->ip, 0, sizeof r->ip);
-    const char *cookie = mitsu_cookie(req, hp->cookie_name);
+    const char *cookie = client_cookie(hp, req);
     if (hp_client_identify(hp->clients, r->ip, cookie, cookie ? strlen(cookie) : 0, r->now,
                            &r->client) < 0)
         return MITSU_NEXT;

@@ -261,6 +261,18 @@ def an_untrusted_peer_cannot_choose_its_address():
         assert "ip=%s" % c.ip in body, body
 
 
+@test
+def a_foreign_cookie_of_the_same_name_does_not_hide_ours():
+    with server() as srv:
+        c = Client(srv)
+        c.get("/")
+        ours = c.cookies["sid"]
+        c.get("/.env")
+        other = Client(srv, keep_cookies=False)  # another address: only the cookie can tell
+        body = other.get("/state", headers={"Cookie": "sid=from-another-app; sid=" + ours})[2]
+        assert "state=attacker" in body, body
+
+
 # ---- False positives are failures -------------------------------------------------------
 
 @test
