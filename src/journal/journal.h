@@ -1,0 +1,135 @@
+/* The journal: records clients, detector events and captured requests into the management
+ * database from one writer thread, without ever making a request wait, and writes JSON log lines. */
+#ifndef MITSU_JOURNAL_JOURNAL_H
+#define MITSU_JOURNAL_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "honeypot/client.h"
+#include "web/config.h"
+
+#define JR_SCHEMA_VERSION 1 /* the migration the code expects; jr_open applies those missing */
+
+typedef struct jr_journal jr_journal;
+
+typedef struct jr_options {
+    size_t queue_size;        /* records waiting for the writer, at most (0: 10000); past it
+                               * records are dropped and counted */
+    const char *log;          /* "stderr", "off" or a file path (appended); NULL: "off" */
+    const char *const *secret_fields; /* field names masked when a record asks (case-insensitive);
+                                       * NULL: password,passwd,pass,pwd,token,secret */
+    size_t nsecret_fields;
+    size_t batch_max;         /* records per transaction, at most (0: 4096) */
+    size_t body_max;          /* bytes of a request body (and of raw bytes) kept (0: 65536) */
+    int64_t drop_log_ms;      /* one "drop" log line per this interval at most (0: 10000) */
+} jr_options;
+
+/* Fills o from the [journal] section (queue_size, log, secret_fields) and the defaults. The
+ * strings point into cfg, which must outlive jr_open. The URL is config_get_str(cfg, "journal",
+ * "db"). */
+void jr_options_from_config(const config *cfg, jr_options *o);
+
+/* Opens the management database at url (sqlite:PATH or postgresql://...), applies the missing
+ * schema migrations, opens the log and starts the writer thread. o may be NULL (defaults).
+ * NULL with the reason in err (n bytes; err may be NULL). Start-up code: it blocks. */
+jr_journal *jr_open(const char *url, const jr_options *o, char *err, size_t n);
+
+/* Writes every record still queued, stops the writer, closes the database and the log. Call it
+ * on a graceful shutdown (SIGTERM) after the workers stopped recording. NULL is ignored. */
+void jr_close(jr_journal *jr);
+
+/* ---- Recording: any thread, never blocks ------------------------------------------------------
+ * Each call copies what it keeps (the caller's pointers are not retained), takes the queue's
+ * lock for a few instructions and returns: 0 when queued, -1 when dropped (queue full, out of
+ * memory, jr NULL or closing); drops are counted and logged once per interval. Text fields may
+ * hold any bytes (attacker input): stored text is made valid UTF-8 (invalid bytes become U+FFFD),
+ * log lines show them as \xHH. Times are Unix ms. */
+
+/* Upserts a client row from a copy of its record (hp_client_get or inside hp_client_update).
+ * flagged_by: the flagging detector's name, or NULL. now: updated_at. */
+int jr_client(jr_journal *jr, const hp_client *c, const char *flagged_by, int64_t now);
+
+/* What an event is: each type writes a row in events and a log line with that "event" word. */
+enum jr_event_type {
+    JR_EVENT_HIT,     /* a detector reported a hit */
+    JR_EVENT_FLAG,    /* the client became an attacker */
+    JR_EVENT_RELEASE, /* an operator released it */
+    JR_EVENT__MAX
+};
+extern const char *const jr_event_names[JR_EVENT__MAX];
+
+typedef struct jr_event_rec {
+    enum jr_event_type type;
+    int64_t time;
+    const char *sid;       /* 32 hex digits, or NULL */
+    const char *ip;        /* the peer as text */
+    const char *forwarded; /* X-Forwarded-For / Forwarded as received, or NULL */
+    const char *detector;  /* name, or NULL */
+    const char *kind;      /* hp_kind_names[], or NULL */
+    double score;
+    const char *evidence;  /* as received */
+    const char *action;    /* what was done: "decoy", "block", "log"...; NULL: the type's word */
+    /* The request that caused it, for the log line only (each may be NULL / 0): */
+    const char *method;
+    const char *path;
+    int served_decoy;      /* 1: served by the decoy */
+    const void *body;      /* hashed (SHA-256) on the calling thread, not kept */
+    size_t body_len;
+} jr_event_rec;
+
+/* Records an event: a row in events and a log line. */
+int jr_event(jr_journal *jr, const jr_event_rec *e);
+
+typedef struct jr_header {
+    const char *name, *value;
+    size_t name_len, value_len;
+} jr_header;
+
+typedef struct jr_request_rec {
+    int64_t time;
+    const char *sid, *ip;
+    const char *method;
+    const char *target;        /* path and query as received */
+    const jr_header *headers;  /* stored as JSON [[name, value], ...] in order */
+    size_t nheaders;
+    const void *body;          /* kept up to body_max bytes */
+    size_t body_len;
+    const void *raw;           /* the raw bytes of a malformed request, or NULL */
+    size_t raw_len;
+    int status;
+    int64_t response_size;
+    int64_t latency_us;
+    int served_decoy;
+    int preflag;               /* 1: recorded from before the verdict (the client's ring) */
+} jr_request_rec;
+
+/* Records a captured request. mask_secrets: replace the values of secret fields in the query,
+ * an urlencoded or JSON body, and Authorization / Proxy-Authorization / Cookie / secret-named
+ * headers with "[masked]" (a body of another type is replaced whole). The engine sets it for the
+ * pre-flag evidence of a client later released; the masking runs on the writer thread. */
+int jr_request(jr_journal *jr, const jr_request_rec *r, int mask_secrets);
+
+/* ---- Reading -------------------------------------------------------------------------------- */
+
+/* Calls fn for every client whose state is not normal (attacker, released), for
+ * hp_client_load at start: c has sid, ip, state, score, n4xx, requests, first/last seen and
+ * flagged_at (flagged_by 0: the name is passed apart). fn returns nonzero to stop. Returns how
+ * many were visited, or -1 on a database error (err). Start-up code: it blocks. */
+typedef int jr_verdict_fn(const hp_client *c, const char *flagged_by, void *arg);
+long jr_load_verdicts(jr_journal *jr, jr_verdict_fn *fn, void *arg, char *err, size_t n);
+
+typedef struct jr_stats {
+    uint64_t queued;  /* records accepted */
+    uint64_t written; /* records committed */
+    uint64_t dropped; /* records refused: queue full or out of memory */
+    uint64_t failed;  /* records lost to database errors (logged) */
+    uint64_t batches; /* transactions committed */
+    size_t pending;   /* records in the queue now */
+} jr_stats;
+void jr_stats_get(jr_journal *jr, jr_stats *out);
+
+/* The schema version of the database (for tests and `mitsu check`), or -1. */
+int jr_schema_version(jr_journal *jr);
+
+#endif

@@ -1,0 +1,626 @@
+/* The journal: schema migrations, records written and read back, concurrent producers, drops,
+ * secret masking, verdict reload and JSON log lines. Database tests run on SQLite and on
+ * PostgreSQL (skipped, and said so, unless MITSU_TEST_PG_URL is set; see scripts/pg-test-server.sh). */
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "honeypot/client.h"
+#include "journal/internal.h"
+#include "journal/journal.h"
+#include "mitsu.h"
+
+static struct {
+    int pg;
+    char dir[256];
+    char url[1024];
+    char log[512];
+    char schema[64];
+} T;
+
+static const char *pg_base(void)
+{
+    const char *u = getenv("MITSU_TEST_PG_URL");
+    return u && *u ? u : NULL;
+}
+
+static mitsu_db *must_open(const char *url)
+{
+    char err[512] = "";
+    mitsu_db *db = mitsu_db_open(url, err, sizeof err);
+    cr_assert_not_null(db, "open: %s", err);
+    return db;
+}
+
+static void setup_dir(void)
+{
+    snprintf(T.dir, sizeof T.dir, "/tmp/mitsu-test-jr-XXXXXX");
+    cr_assert_not_null(mkdtemp(T.dir));
+    snprintf(T.log, sizeof T.log, "%s/journal.log", T.dir);
+}
+
+static void setup_sqlite(void)
+{
+    setup_dir();
+    snprintf(T.url, sizeof T.url, "sqlite:%s/mitsu.db", T.dir);
+}
+
+/* A schema per test, first on the search path of the URL. */
+static void setup_pg(void)
+{
+    setup_dir();
+    T.pg = 1;
+    if (!pg_base())
+        return;
+    static int counter;
+    mitsu_db *admin = must_open(pg_base());
+    snprintf(T.schema, sizeof T.schema, "jr%ld_%d", (long)getpid(), counter++);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", T.schema,
+             T.schema);
+    cr_assert_eq(mitsu_db_script(admin, sql), 0, "%s", mitsu_db_error(admin));
+    snprintf(T.url, sizeof T.url, "%s%soptions=-csearch_path%%3D%s", pg_base(),
+             strchr(pg_base(), '?') ? "&" : "?", T.schema);
+    mitsu_db_close(admin);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void teardown(void)
+{
+    if (T.pg && pg_base() && T.schema[0]) {
+        mitsu_db *admin = mitsu_db_open(pg_base(), NULL, 0);
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", T.schema);
+        if (admin)
+            mitsu_db_script(admin, sql);
+        mitsu_db_close(admin);
+    }
+    if (T.dir[0])
+        nftw(T.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    memset(&T, 0, sizeof T);
+}
+
+#define JR_TEST(name)                                                                    \
+    static void name##_body(void);                                                       \
+    Test(sqlite, name, .init = setup_sqlite, .fini = teardown) { name##_body(); }        \
+    Test(postgresql, name, .init = setup_pg, .fini = teardown)                           \
+    {                                                                                    \
+        if (!pg_base())                                                                  \
+            cr_skip_test("MITSU_TEST_PG_URL is not set");                                \
+        name##_body();                                                                   \
+    }                                                                                    \
+    static void name##_body(void)
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    if (pg_base())
+        fprintf(stderr, "test_journal: PostgreSQL tests RUN against MITSU_TEST_PG_URL\n");
+    else
+        fprintf(stderr, "test_journal: PostgreSQL tests SKIPPED (MITSU_TEST_PG_URL is not set; "
+                        "see scripts/pg-test-server.sh)\n");
+}
+
+static jr_journal *open_jr(const jr_options *o)
+{
+    char err[512] = "";
+    jr_journal *jr = jr_open(T.url, o, err, sizeof err);
+    cr_assert_not_null(jr, "jr_open: %s", err);
+    return jr;
+}
+
+static int64_t count(mitsu_db *db, const char *sql)
+{
+    mitsu_rows *r = mitsu_db_query(db, sql);
+    cr_assert_not_null(r, "%s: %s", sql, mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    int64_t n = mitsu_rows_int(r, 0);
+    mitsu_rows_free(r);
+    return n;
+}
+
+static const char sid_a[] = "0123456789abcdef0123456789abcdef";
+static const char sid_b[] = "fedcba9876543210fedcba9876543210";
+static const char sid_c[] = "00112233445566778899aabbccddeeff";
+
+static hp_client make_client(const char *sid, const char *ip, enum hp_client_state st)
+{
+    hp_client c;
+    memset(&c, 0, sizeof c);
+    cr_assert_eq(hp_client_sid_parse(sid, 32, c.sid), 0);
+    cr_assert_eq(hp_client_ip_parse(ip, c.ip), 0);
+    c.state = (uint8_t)st;
+    c.score = 12.5f;
+    c.n4xx = 7;
+    c.requests = 42;
+    c.first_seen = 1700000000000;
+    c.last_seen = 1700000005000;
+    c.flagged_at = st == HP_CLIENT_ATTACKER ? 1700000004000 : 0;
+    return c;
+}
+
+static int request(jr_journal *jr, const char *sid, int64_t t, int mask)
+{
+    jr_header h[] = {{"Host", "example.com", 4, 11}};
+    jr_request_rec r = {.time = t, .sid = sid, .ip = "192.0.2.1", .method = "GET",
+                        .target = "/x", .headers = h, .nheaders = 1, .status = 200};
+    return jr_request(jr, &r, mask);
+}
+
+/* ---- Schema ---------------------------------------------------------------------------- */
+
+JR_TEST(migrations_create_the_schema_and_a_second_open_keeps_it)
+{
+    jr_journal *jr = open_jr(NULL);
+    cr_assert_eq(jr_schema_version(jr), JR_SCHEMA_VERSION);
+    jr_close(jr);
+    jr = open_jr(NULL);
+    cr_assert_eq(jr_schema_version(jr), JR_SCHEMA_VERSION);
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM schema_version"), 1, "applied once");
+    static const char *const tables[] = {"clients", "events", "requests", "honeytokens"};
+    for (size_t i = 0; i < 4; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", tables[i]);
+        cr_assert_eq(count(db, sql), 0, "%s", tables[i]);
+    }
+    cr_assert_gt(mitsu_db_exec(db, "INSERT INTO honeytokens (kind, value, planted_at, db)"
+                                   " VALUES ('api_key', 'k', 1, 'main')"),
+                 0, "%s", mitsu_db_error(db));
+    /* The state is checked: a typo cannot make a verdict nobody reloads. */
+    cr_assert_lt(mitsu_db_exec(db, "INSERT INTO clients (sid, state) VALUES ('x', 'evil')"), 0);
+    mitsu_db_close(db);
+}
+
+Test(schema, a_newer_database_is_refused, .init = setup_sqlite, .fini = teardown)
+{
+    jr_close(open_jr(NULL));
+    mitsu_db *db = must_open(T.url);
+    mitsu_db_exec(db, "INSERT INTO schema_version (version, applied_at) VALUES (99, 0)");
+    mitsu_db_close(db);
+    char err[256] = "";
+    cr_assert_null(jr_open(T.url, NULL, err, sizeof err));
+    cr_assert(strstr(err, "newer"), "%s", err);
+}
+
+/* ---- Records ----------------------------------------------------------------------------- */
+
+JR_TEST(records_are_written_and_read_back)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.7", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "trap", 1700000006000), 0);
+    c.requests = 43; /* an upsert: the second wins */
+    cr_assert_eq(jr_client(jr, &c, "trap", 1700000007000), 0);
+
+    jr_event_rec e = {.type = JR_EVENT_FLAG, .time = 1700000004000, .sid = sid_a,
+                      .ip = "192.0.2.7", .detector = "trap", .kind = "attack", .score = -1,
+                      .evidence = "GET /wp-admin \xff", .action = "decoy"};
+    cr_assert_eq(jr_event(jr, &e), 0);
+
+    static const char body[] = "a\0b\xff";
+    jr_header h[] = {{"Host", "example.com", 4, 11}, {"X-Bad", "v\xc3\x28", 5, 3}};
+    jr_request_rec r = {.time = 1700000003000, .sid = sid_a, .ip = "192.0.2.7",
+                        .method = "POST", .target = "/login\xff?a=1", .headers = h,
+                        .nheaders = 2, .body = body, .body_len = 4, .status = 404,
+                        .response_size = 321, .latency_us = 1500, .served_decoy = 1,
+                        .preflag = 1};
+    cr_assert_eq(jr_request(jr, &r, 0), 0);
+    static const char raw[] = "GARBAGE\r\n\0\x80";
+    jr_request_rec bad = {.time = 1700000003500, .ip = "192.0.2.8", .raw = raw, .raw_len = 11};
+    cr_assert_eq(jr_request(jr, &bad, 0), 0);
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    json_t *row = mitsu_db_one(db, "SELECT * FROM clients");
+    cr_assert_not_null(row, "%s", mitsu_db_error(db));
+    cr_assert_str_eq(json_string_value(json_object_get(row, "sid")), sid_a);
+    cr_assert_str_eq(json_string_value(json_object_get(row, "ip")), "192.0.2.7");
+    cr_assert_str_eq(json_string_value(json_object_get(row, "state")), "attacker");
+    cr_assert_float_eq(json_number_value(json_object_get(row, "score")), 12.5, 1e-9);
+    cr_assert_eq(json_integer_value(json_object_get(row, "n4xx")), 7);
+    cr_assert_eq(json_integer_value(json_object_get(row, "requests")), 43);
+    cr_assert_eq(json_integer_value(json_object_get(row, "flagged_at")), 1700000004000);
+    cr_assert_str_eq(json_string_value(json_object_get(row, "flagged_by")), "trap");
+    cr_assert_eq(json_integer_value(json_object_get(row, "updated_at")), 1700000007000);
+
+    row = mitsu_db_one(db, "SELECT * FROM events");
+    cr_assert_not_null(row, "%s", mitsu_db_error(db));
+    cr_assert_str_eq(json_string_value(json_object_get(row, "event")), "flag");
+    cr_assert_str_eq(json_string_value(json_object_get(row, "detector")), "trap");
+    cr_assert_str_eq(json_string_value(json_object_get(row, "action")), "decoy");
+    cr_assert_str_eq(json_string_value(json_object_get(row, "evidence")),
+                     "GET /wp-admin \xef\xbf\xbd", "stored text is valid UTF-8");
+    cr_assert_not_null(json_string_value(json_object_get(row, "uid")));
+
+    mitsu_rows *rows = mitsu_db_query(db, "SELECT method, target, headers, body, status,"
+                                          " response_size, latency_us, served, preflag, raw"
+                                          " FROM requests ORDER BY time");
+    cr_assert_not_null(rows, "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(rows), 1);
+    cr_assert_str_eq(mitsu_rows_text(rows, 0), "POST");
+    cr_assert_str_eq(mitsu_rows_text(rows, 1), "/login\xef\xbf\xbd?a=1");
+    json_t *hj = json_loads(mitsu_rows_text(rows, 2), 0, NULL);
+    cr_assert(json_is_array(hj) && json_array_size(hj) == 2);
+    cr_assert_str_eq(json_string_value(json_array_get(json_array_get(hj, 0), 1)), "example.com");
+    cr_assert_str_eq(json_string_value(json_array_get(json_array_get(hj, 1), 1)),
+                     "v\xef\xbf\xbd(");
+    json_decref(hj);
+    size_t blen = 0;
+    const void *b = mitsu_rows_blob(rows, 3, &blen);
+    cr_assert_eq(blen, 4);
+    cr_assert_eq(memcmp(b, body, 4), 0, "the body is kept byte for byte");
+    cr_assert_eq(mitsu_rows_int(rows, 4), 404);
+    cr_assert_eq(mitsu_rows_int(rows, 5), 321);
+    cr_assert_eq(mitsu_rows_int(rows, 6), 1500);
+    cr_assert_str_eq(mitsu_rows_text(rows, 7), "decoy");
+    cr_assert_eq(mitsu_rows_int(rows, 8), 1);
+    cr_assert(mitsu_rows_is_null(rows, 9));
+    cr_assert_eq(mitsu_rows_next(rows), 1);
+    b = mitsu_rows_blob(rows, 9, &blen);
+    cr_assert_eq(blen, 11);
+    cr_assert_eq(memcmp(b, raw, 11), 0, "raw bytes of a malformed request");
+    cr_assert_str_eq(mitsu_rows_text(rows, 7), "real");
+    mitsu_rows_free(rows);
+    mitsu_db_close(db);
+}
+
+typedef struct producer {
+    jr_journal *jr;
+    int id, n, failed;
+} producer;
+
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    for (int i = 0; i < p->n; i++) {
+        char sid[33];
+        snprintf(sid, sizeof sid, "%08x%024x", p->id, i);
+        if (request(p->jr, sid, 1700000000000 + i, i & 1) != 0)
+            p->failed++;
+    }
+    return NULL;
+}
+
+JR_TEST(concurrent_producers_all_written_after_close)
+{
+    enum { THREADS = 4, EACH = 5000 };
+    jr_options o = {.queue_size = THREADS * EACH, .batch_max = 512};
+    jr_journal *jr = open_jr(&o);
+    pthread_t th[THREADS];
+    producer p[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        p[i] = (producer){.jr = jr, .id = i, .n = EACH};
+        cr_assert_eq(pthread_create(&th[i], NULL, produce, &p[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(p[i].failed, 0);
+    }
+    jr_stats s;
+    jr_stats_get(jr, &s);
+    cr_assert_eq(s.queued, THREADS * EACH);
+    jr_close(jr); /* flushes */
+
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM requests"), THREADS * EACH);
+    cr_assert_eq(count(db, "SELECT COUNT(DISTINCT sid) FROM requests"), THREADS * EACH);
+    mitsu_db_close(db);
+}
+
+JR_TEST(stats_count_written_and_batches)
+{
+    jr_journal *jr = open_jr(NULL);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(request(jr, sid_a, i, 0), 0);
+    for (int tries = 0; tries < 500; tries++) {
+        jr_stats s;
+        jr_stats_get(jr, &s);
+        if (s.written == 100)
+            break;
+        usleep(10000);
+    }
+    jr_stats s;
+    jr_stats_get(jr, &s);
+    cr_assert_eq(s.written, 100);
+    cr_assert_geq(s.batches, 1);
+    cr_assert_leq(s.batches, 100);
+    cr_assert_eq(s.dropped, 0);
+    cr_assert_eq(s.pending, 0);
+    jr_close(jr);
+}
+
+/* The writer is held by a lock another connection keeps on the table (SQLite: a write
+ * transaction, within the 5 s busy timeout; PostgreSQL: LOCK TABLE), so the queue fills. */
+JR_TEST(a_full_queue_drops_and_counts_exactly)
+{
+    jr_options o = {.queue_size = 10, .log = T.log, .drop_log_ms = 1};
+    jr_journal *jr = open_jr(&o);
+    mitsu_db *blocker = must_open(T.url);
+    cr_assert_eq(mitsu_db_begin(blocker), 0, "%s", mitsu_db_error(blocker));
+    if (T.pg)
+        cr_assert_eq(mitsu_db_script(blocker, "LOCK TABLE requests IN ACCESS EXCLUSIVE MODE"), 0);
+    cr_assert_eq(request(jr, sid_a, 1, 0), 0);
+    jr_stats s;
+    for (int tries = 0; tries < 200; tries++) { /* the writer took it and now waits */
+        jr_stats_get(jr, &s);
+        if (s.pending == 0)
+            break;
+        usleep(5000);
+    }
+    cr_assert_eq(s.pending, 0);
+    int ok = 0, dropped = 0;
+    for (int i = 0; i < 15; i++)
+        request(jr, sid_a, 2 + i, 0) == 0 ? ok++ : dropped++;
+    cr_assert_eq(ok, 10);
+    cr_assert_eq(dropped, 5);
+    jr_stats_get(jr, &s);
+    cr_assert_eq(s.dropped, 5);
+    cr_assert_eq(s.pending, 10);
+    mitsu_db_rollback(blocker);
+    mitsu_db_close(blocker);
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM requests"), 11);
+    mitsu_db_close(db);
+
+    /* Never silent: a drop line with the count. */
+    FILE *f = fopen(T.log, "r");
+    cr_assert_not_null(f);
+    char line[4096];
+    json_int_t total = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        cr_assert_not_null(j, "%s", line);
+        if (strcmp(json_string_value(json_object_get(j, "event")), "drop") == 0)
+            total = json_integer_value(json_object_get(j, "dropped_total"));
+        json_decref(j);
+    }
+    fclose(f);
+    cr_assert_eq(total, 5);
+}
+
+Test(queue, records_after_close_or_on_null_are_refused)
+{
+    cr_assert_eq(request(NULL, sid_a, 1, 0), -1);
+    cr_assert_eq(jr_event(NULL, NULL), -1);
+    jr_close(NULL);
+}
+
+/* ---- Masking ------------------------------------------------------------------------------ */
+
+static const char *const secrets[] = {"password", "token", "secret"};
+
+static char *masked_form(const char *s)
+{
+    buf b = BUF_INIT;
+    cr_assert_eq(jr_mask_urlencoded(&b, s, strlen(s), secrets, 3), 0);
+    buf_append(&b, "", 1);
+    return b.data;
+}
+
+Test(mask, urlencoded_values_of_secret_fields)
+{
+    char *m = masked_form("user=bob&password=hunter2&Pass%77ord=x&TOKEN=t&x=&secret");
+    cr_assert_str_eq(m, "user=bob&password=[masked]&Pass%77ord=[masked]&TOKEN=[masked]&x="
+                        "&secret");
+    free(m);
+    m = masked_form("");
+    cr_assert_str_eq(m, "");
+    free(m);
+}
+
+Test(mask, json_bodies_at_any_depth_and_other_types_whole)
+{
+    const char *js = "{\"user\":\"bob\",\"password\":\"p\",\"a\":[{\"token\":1}]}";
+    buf b = BUF_INIT;
+    cr_assert_eq(jr_mask_body(&b, "application/json; charset=utf-8", 31, js, strlen(js),
+                              secrets, 3), 0);
+    buf_append(&b, "", 1);
+    cr_assert_str_eq(b.data, "{\"user\":\"bob\",\"password\":\"[masked]\",\"a\":[{\"token\":"
+                             "\"[masked]\"}]}");
+    b.len = 0;
+    cr_assert_eq(jr_mask_body(&b, "application/json", 16, "{\"password\":\"tru", 16, secrets,
+                              3), 0);
+    cr_assert_eq(b.len, 8, "truncated JSON is masked whole");
+    b.len = 0;
+    cr_assert_eq(jr_mask_body(&b, "multipart/form-data", 19, "--x\r\npassword", 13, secrets, 3),
+                 0);
+    cr_assert_eq(memcmp(b.data, "[masked]", 8), 0);
+    buf_free(&b);
+}
+
+Test(mask, credential_headers)
+{
+    buf b = BUF_INIT;
+    jr_mask_header(&b, "Authorization", 13, "Basic Ym9iOmh1bnRlcjI=", 22, secrets, 3);
+    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
+    jr_mask_header(&b, "Cookie", 6, "sid=123; theme=dark", 19, secrets, 3);
+    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
+    jr_mask_header(&b, "X-Auth-Token", 12, "abc", 3, secrets, 3);
+    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
+    jr_mask_header(&b, "Accept", 6, "text/html", 9, secrets, 3);
+    buf_append(&b, "", 1);
+    cr_assert_str_eq(b.data, "Basic [masked]sid=[masked]; theme=[masked][masked]text/html");
+    buf_free(&b);
+}
+
+JR_TEST(mask_secrets_applies_to_target_body_and_headers_only_when_asked)
+{
+    jr_options o = {.secret_fields = secrets, .nsecret_fields = 3};
+    jr_journal *jr = open_jr(&o);
+    static const char form[] = "user=bob&password=hunter2";
+    jr_header h[] = {{"Content-Type", "application/x-www-form-urlencoded", 12, 33},
+                     {"Authorization", "Bearer xyz", 13, 10},
+                     {"Cookie", "sid=1", 6, 5}};
+    jr_request_rec r = {.time = 1, .ip = "192.0.2.1", .method = "POST",
+                        .target = "/login?token=abc&next=/", .headers = h, .nheaders = 3,
+                        .body = form, .body_len = sizeof form - 1};
+    cr_assert_eq(jr_request(jr, &r, 1), 0);
+    r.time = 2;
+    cr_assert_eq(jr_request(jr, &r, 0), 0);
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *rows =
+        mitsu_db_query(db, "SELECT target, headers, body FROM requests ORDER BY time");
+    cr_assert_not_null(rows);
+    cr_assert_eq(mitsu_rows_next(rows), 1);
+    cr_assert_str_eq(mitsu_rows_text(rows, 0), "/login?token=[masked]&next=/");
+    cr_assert_str_eq(mitsu_rows_text(rows, 1),
+                     "[[\"Content-Type\",\"application/x-www-form-urlencoded\"],"
+                     "[\"Authorization\",\"Bearer [masked]\"],[\"Cookie\",\"sid=[masked]\"]]");
+    size_t n;
+    const char *b = mitsu_rows_blob(rows, 2, &n);
+    cr_assert_eq(n, strlen("user=bob&password=[masked]"));
+    cr_assert_eq(memcmp(b, "user=bob&password=[masked]", n), 0);
+    cr_assert_eq(mitsu_rows_next(rows), 1);
+    cr_assert_str_eq(mitsu_rows_text(rows, 0), "/login?token=abc&next=/");
+    b = mitsu_rows_blob(rows, 2, &n);
+    cr_assert_eq(memcmp(b, form, n), 0, "unmasked: attacker evidence is kept whole");
+    mitsu_rows_free(rows);
+    mitsu_db_close(db);
+}
+
+/* ---- Verdicts ------------------------------------------------------------------------------ */
+
+typedef struct loaded {
+    hp_client_table *t;
+    int n;
+    char by[3][32];
+    hp_client c[3];
+} loaded;
+
+static int on_verdict(const hp_client *c, const char *flagged_by, void *arg)
+{
+    loaded *l = arg;
+    cr_assert_lt(l->n, 3);
+    l->c[l->n] = *c;
+    snprintf(l->by[l->n], sizeof l->by[0], "%s", flagged_by ? flagged_by : "-");
+    l->n++;
+    cr_assert_eq(hp_client_load(l->t, c), 0);
+    return 0;
+}
+
+JR_TEST(verdicts_are_reloaded_at_start)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client a = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    hp_client b = make_client(sid_b, "2001:db8::1", HP_CLIENT_NORMAL);
+    hp_client c = make_client(sid_c, "192.0.2.3", HP_CLIENT_RELEASED);
+    cr_assert_eq(jr_client(jr, &a, "status4xx", 1), 0);
+    cr_assert_eq(jr_client(jr, &b, NULL, 1), 0);
+    cr_assert_eq(jr_client(jr, &c, NULL, 1), 0);
+    jr_close(jr);
+
+    jr = open_jr(NULL); /* a restart */
+    loaded l = {.t = hp_client_table_new(NULL)};
+    char err[256] = "";
+    cr_assert_eq(jr_load_verdicts(jr, on_verdict, &l, err, sizeof err), 2, "%s", err);
+    jr_close(jr);
+    cr_assert_eq(l.n, 2);
+    /* Ordered by sid: sid_c (0011...) before sid_a (0123...). */
+    cr_assert_eq(memcmp(l.c[0].sid, c.sid, HP_SID_LEN), 0);
+    cr_assert_eq(l.c[0].state, HP_CLIENT_RELEASED);
+    cr_assert_str_eq(l.by[0], "-");
+    cr_assert_eq(memcmp(l.c[1].sid, a.sid, HP_SID_LEN), 0);
+    cr_assert_eq(l.c[1].state, HP_CLIENT_ATTACKER);
+    cr_assert_eq(memcmp(l.c[1].ip, a.ip, HP_IP_LEN), 0);
+    cr_assert_eq(l.c[1].flagged_at, a.flagged_at);
+    cr_assert_eq(l.c[1].n4xx, 7);
+    cr_assert_float_eq(l.c[1].score, 12.5f, 1e-6);
+    cr_assert_str_eq(l.by[1], "status4xx");
+
+    hp_client got;
+    cr_assert_eq(hp_client_get(l.t, a.sid, &got), 0);
+    cr_assert_eq(got.state, HP_CLIENT_ATTACKER);
+    cr_assert_neq(hp_client_get(l.t, b.sid, &got), 0, "normal clients are not reloaded");
+    hp_client_table_free(l.t);
+}
+
+/* ---- Log lines ------------------------------------------------------------------------------ */
+
+static const char *const log_keys[] = {
+    "time", "event", "event_id", "client_id", "session_id", "peer", "forwarded", "method",
+    "path", "detector", "kind", "score", "action", "served", "body_sha256"};
+
+Test(log, lines_parse_and_escape_hostile_bytes, .init = setup_sqlite, .fini = teardown)
+{
+    jr_options o = {.log = T.log};
+    jr_journal *jr = open_jr(&o);
+    jr_event_rec e = {.type = JR_EVENT_HIT, .time = 1700000000123, .sid = sid_a,
+                      .ip = "192.0.2.1", .forwarded = "203.0.113.9\"}",
+                      .detector = "signature", .kind = "attack", .score = 5,
+                      .evidence = "\xff\xfe<script>\"\n\x01\x7f\xc3\xa9\xed\xa0\x80",
+                      .method = "GET", .path = "/a\x80?b", .served_decoy = 1, .body = "abc",
+                      .body_len = 3};
+    cr_assert_eq(jr_event(jr, &e), 0);
+    e.type = JR_EVENT_FLAG;
+    e.score = -1;
+    e.body = NULL;
+    e.served_decoy = 0;
+    cr_assert_eq(jr_event(jr, &e), 0);
+    jr_close(jr);
+
+    FILE *f = fopen(T.log, "r");
+    cr_assert_not_null(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je); /* jansson refuses invalid UTF-8 */
+        cr_assert_not_null(j, "line %d: %s: %s", n, je.text, line);
+        for (size_t k = 0; k < sizeof log_keys / sizeof log_keys[0]; k++)
+            cr_assert_not_null(json_object_get(j, log_keys[k]), "%s", log_keys[k]);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "client_id")), sid_a);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "session_id")), sid_a);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "forwarded")), "203.0.113.9\"}");
+        cr_assert_str_eq(json_string_value(json_object_get(j, "evidence")),
+                         "\\xff\\xfe<script>\"\n\x01\x7f\xc3\xa9\\xed\\xa0\\x80");
+        cr_assert_str_eq(json_string_value(json_object_get(j, "path")), "/a\\x80?b");
+        cr_assert_str_eq(json_string_value(json_object_get(j, "time")),
+                         "2023-11-14T22:13:20.123Z");
+        if (n == 0) {
+            cr_assert_str_eq(json_string_value(json_object_get(j, "event")), "hit");
+            cr_assert_str_eq(json_string_value(json_object_get(j, "served")), "decoy");
+            cr_assert_str_eq(json_string_value(json_object_get(j, "body_sha256")),
+                             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+            cr_assert_float_eq(json_number_value(json_object_get(j, "score")), 5, 1e-9);
+        } else {
+            cr_assert_str_eq(json_string_value(json_object_get(j, "event")), "flag");
+            cr_assert(json_is_null(json_object_get(j, "body_sha256")));
+            cr_assert_str_eq(json_string_value(json_object_get(j, "served")), "real");
+        }
+        json_decref(j);
+        n++;
+    }
+    fclose(f);
+    cr_assert_eq(n, 2);
+}
+
+Test(log, json_escape_keeps_valid_utf8_and_marks_the_rest)
+{
+    buf b = BUF_INIT;
+    cr_assert_eq(jr_append_json(&b, "a\0\xc0\xaf\xf4\x90\x80\x80\xe2\x82\xac", 11, 1), 0);
+    buf_append(&b, "", 1);
+    /* NUL, an overlong '/', a code point past U+10FFFF; the euro sign is kept. */
+    cr_assert_str_eq(b.data, "\"a\\u0000\\\\xc0\\\\xaf\\\\xf4\\\\x90\\\\x80\\\\x80\xe2\x82\xac\"");
+    b.len = 0;
+    cr_assert_eq(jr_append_utf8(&b, "x\xff", 2), 0);
+    cr_assert_eq(b.len, 4);
+    cr_assert_eq(memcmp(b.data, "x\xef\xbf\xbd", 4), 0);
+    buf_free(&b);
+}
