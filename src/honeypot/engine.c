@@ -40,6 +40,8 @@ struct hp_engine {
     int64_t client_ttl_ms, verdict_ttl_ms;
     int64_t upkeep_every_ms;
     _Atomic int64_t next_upkeep;  /* when a worker next forgets idle clients */
+    int64_t last_upkeep;          /* clients seen since are reported to the sink */
+    hp_sink sink;
     const char *cookie_name;
     int64_t cookie_lifetime_s;
     int cookie_secure;
@@ -100,7 +102,7 @@ hp_engine *hp_engine_of(mitsu_app *app)
     return app ? app->honeypot : NULL;
 }
 
-static int64_t now_ms(void)
+int64_t hp_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -189,6 +191,14 @@ static void apply_locked(hp_client *c, void *p)
     a->score = c->score;
 }
 
+static const char *hit_evidence(const hp_request *r, uint8_t by)
+{
+    for (size_t i = 0; i < r->nhits; i++)
+        if (r->hits[i].detector == by)
+            return r->hits[i].evidence;
+    return "";
+}
+
 /* One JSON line per verdict on stderr; the journal (its own issue) takes over the recording. */
 static void log_flag(hp_engine *hp, hp_request *r, uint8_t by, double score)
 {
@@ -227,6 +237,16 @@ static void log_flag(hp_engine *hp, hp_request *r, uint8_t by, double score)
     json_decref(o);
 }
 
+void hp_engine_set_sink(hp_engine *hp, const hp_sink *sink)
+{
+    hp->sink = *sink;
+}
+
+int hp_engine_load(hp_engine *hp, const hp_client *c)
+{
+    return hp_client_load(hp->clients, c);
+}
+
 static void apply(hp_request *r, int push)
 {
     if (!r->has_client || (!push && r->nhits == 0))
@@ -241,7 +261,10 @@ static void apply(hp_request *r, int push)
         r->client.state = a.state;
         if (a.flagged) {
             r->flagged_now = 1;
-            log_flag(r->hp, r, a.by, a.score);
+            if (r->hp->sink.flag)
+                r->hp->sink.flag(r->hp->sink.ctx, r, a.by, a.score, hit_evidence(r, a.by));
+            else
+                log_flag(r->hp, r, a.by, a.score);
         }
     }
     r->nhits = 0; /* counted: the next phase starts afresh */
@@ -347,7 +370,7 @@ static hp_request *request_new(hp_engine *hp, arena *a)
         return NULL;
     r->hp = hp;
     r->arena = a;
-    r->now = now_ms();
+    r->now = hp_now_ms();
     return r;
 }
 
@@ -419,6 +442,15 @@ static void client_gone(const uint8_t sid[HP_SID_LEN], enum hp_client_state stat
     db_pairs_forget(hp->app->db_pairs, id);
 }
 
+/* The paper's fields of every client seen since the last upkeep go to the sink. */
+static int report_changed(const hp_client *c, void *arg)
+{
+    hp_engine *hp = arg;
+    if (c->last_seen >= hp->last_upkeep)
+        hp->sink.client(hp->sink.ctx, c);
+    return 0;
+}
+
 /* Forgets idle clients now and then, on whichever worker comes first: no timer thread, and the
  * table's expiry takes one shard lock at a time for a bounded batch. */
 static void upkeep(hp_engine *hp, int64_t now)
@@ -429,6 +461,9 @@ static void upkeep(hp_engine *hp, int64_t now)
         return;
     hp_client_expire_notify(hp->clients, now, hp->client_ttl_ms, hp->verdict_ttl_ms, client_gone,
                             hp);
+    if (hp->sink.client)
+        hp_client_foreach(hp->clients, report_changed, hp);
+    hp->last_upkeep = now;
 }
 
 static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
@@ -455,6 +490,8 @@ static void guard_after(mitsu_req *req, mitsu_res *res, void *ctx)
             if (detectors[i]->after && (detectors[i]->phases & HP_AFTER))
                 detectors[i]->after(hp->state[i], r);
     apply(r, 1);
+    if (r->client.state == HP_CLIENT_ATTACKER && hp->sink.request)
+        hp->sink.request(hp->sink.ctx, r);
     set_client_cookie(hp, r, res);
     upkeep(hp, r->now);
 }

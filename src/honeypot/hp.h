@@ -12,6 +12,25 @@
  * still attaches, judges nothing, and answers mitsu_client_state() with UNKNOWN. */
 hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen);
 
+/* Unix time in milliseconds: the engine's clock. */
+int64_t hp_now_ms(void);
+
+/* Where the engine's observations go (the composition root connects the journal). Each call
+ * runs on a worker thread and must not block: copy and queue. */
+typedef struct hp_sink {
+    /* the request made the client an attacker: by is the detector, evidence its hit's */
+    void (*flag)(void *ctx, hp_request *r, uint8_t by, double score, const char *evidence);
+    /* a request of an attacker, once answered (after phase; r->status is final) */
+    void (*request)(void *ctx, hp_request *r);
+    /* a client changed since the last upkeep (its paper fields: counters, state) */
+    void (*client)(void *ctx, const hp_client *c);
+    void *ctx;
+} hp_sink;
+void hp_engine_set_sink(hp_engine *hp, const hp_sink *sink);
+
+/* A verdict from before this start (the journal's), back into the client table. 0 or -1. */
+int hp_engine_load(hp_engine *hp, const hp_client *c);
+
 /* Identifies (or creates) a detector id for events: 0 is the application (mitsu_flag), 255 an
  * operator; detectors are numbered from 1 in table order. */
 enum { HP_BY_APP = 0, HP_BY_OPERATOR = 255 };

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -676,7 +677,14 @@ jr_journal *jr_open(const char *url, const jr_options *opts, char *err, size_t n
         goto fail;
     }
     jr->drop_logged_at = now_ms() - o->drop_log_ms;
-    if (pthread_create(&jr->writer, NULL, writer_main, jr) != 0) {
+    /* The writer takes no signals: SIGTERM is the server's (its main thread waits for it), and
+     * a thread started before the server blocks it would otherwise receive it and die of it. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = pthread_create(&jr->writer, NULL, writer_main, jr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started != 0) {
         snprintf(err, n, "journal: cannot start the writer thread");
         goto fail;
     }

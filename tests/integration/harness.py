@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -26,6 +27,9 @@ class Server:
         self.env["MITSU_SERVER_LISTEN"] = listen
         self.env["MITSU_SERVER_WORKERS"] = str(workers)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        # its own management database, so that servers never share verdicts by accident
+        self.journal_dir = tempfile.mkdtemp(prefix="mitsu-journal-")
+        self.env.setdefault("MITSU_JOURNAL_DB", "sqlite:%s/mitsu.db" % self.journal_dir)
         if env:
             self.env.update(env)
         self.proc = None

@@ -4,6 +4,7 @@ positives that must never happen. Each test is its own client: its own 127.0.0.x
 import json
 import os
 import re
+import tempfile
 import time
 
 from harness import BUILD, Client, Server, connect, new_ip, read_all, run, test
@@ -233,8 +234,52 @@ def a_flag_is_one_json_line_on_stderr():
     flags = [l for l in lines if l.get("event") == "flag"]
     assert len(flags) == 1, lines
     f = flags[0]
-    assert f["detector"] == "trap" and f["ip"] == c.ip and re.match("^[0-9a-f]{32}$", f["client"])
-    assert "/.aws/credentials" in f["evidence"]
+    assert f["detector"] == "trap" and f["peer"] == c.ip, f
+    assert re.match("^[0-9a-f]{32}$", f["client_id"]) and f["kind"] == "attack", f
+    assert "/.aws/credentials" in f["evidence"] and f["path"] == "/.aws/credentials", f
+
+
+@test
+def a_verdict_survives_a_restart():
+    journal = tempfile.mkdtemp(prefix="mitsu-verdict-")
+    env = {"MITSU_JOURNAL_DB": "sqlite:%s/mitsu.db" % journal}
+    ip = new_ip()
+    with server(**env) as srv:
+        c = Client(srv, ip=ip)
+        c.get("/")
+        c.get("/.env")
+        cookies = dict(c.cookies)
+    with server(**env) as srv:
+        by_cookie = Client(srv)
+        by_cookie.cookies = cookies
+        assert "state=attacker decoy=1" in by_cookie.state()
+        assert "state=attacker" in Client(srv, ip=ip).state(), "the address keeps it too"
+        assert "state=normal" in Client(srv).state()
+
+
+@test
+def an_attackers_requests_are_recorded_whole_a_normal_clients_not():
+    journal = tempfile.mkdtemp(prefix="mitsu-rec-")
+    db = os.path.join(journal, "mitsu.db")
+    with server(MITSU_JOURNAL_DB="sqlite:" + db) as srv:
+        normal, attacker = Client(srv), Client(srv)
+        normal.get("/pages/hello")
+        attacker.get("/pages/before")
+        attacker.get("/.git/config")
+        attacker.request("POST", "/api/login", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         body=b"user=admin&password=hunter2")
+    import sqlite3
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT method, target, status, served, preflag, ip FROM requests ORDER BY id").fetchall()
+    targets = [r[1] for r in rows]
+    assert "/api/login" in targets and "/pages/before" in targets, rows
+    assert all(r[5] == attacker.ip for r in rows), rows          # nothing of the normal client
+    post = [r for r in rows if r[1] == "/api/login"][0]
+    assert post[3] == "decoy" and post[4] == 0, post
+    states = dict(con.execute("SELECT ip, state FROM clients").fetchall())
+    assert states.get(attacker.ip) == "attacker", states
+    events = con.execute("SELECT detector, kind FROM events").fetchall()
+    assert ("trap", "attack") in events, events
 
 
 @test
