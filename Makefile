@@ -18,8 +18,10 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 LAYERS   := base http web db honeypot journal admin mitsu
 LIB_SRC  := $(sort $(wildcard $(LAYERS:%=src/%/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+# Data compiled into the library (an installed application needs no data files).
+GEN_SRC  := $(if $(wildcard data/signatures.rules),$(BUILD)/gen/signatures_rules.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o) $(GEN_SRC:$(BUILD)/%.c=$(BUILD)/asan/%.o)
 EXAMPLES := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
 EX_BIN   := $(EXAMPLES:%=$(BUILD)/examples/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -49,6 +51,22 @@ deps:
 	@scripts/deps.sh build
 deps-test:
 	@scripts/deps.sh test
+
+$(BUILD)/gen/signatures_rules.c: data/signatures.rules scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh $< $@ mitsu_signature_rules
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -O1 -c $< -o $@
+
+$(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -107,7 +125,7 @@ tests: $(UNIT_BIN) $(UNIT_ASAN) $(TEST_APPS:%=$(BUILD)/tests/%) $(TEST_APPS:%=$(
 # libFuzzer targets: clang only. The library is compiled once with coverage instrumentation
 # (fuzzer-no-link) and each target links against it.
 FUZZ_FLAGS := $(CSTD) -g -O1 -Iinclude -Isrc $(PKG_CFLAGS) -pthread -fsanitize=address,undefined
-FUZZ_OBJ   := $(LIB_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(BUILD)/fuzzobj/%.o) $(GEN_SRC:$(BUILD)/%.c=$(BUILD)/fuzzobj/%.o)
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
