@@ -84,6 +84,7 @@ hp_engine *hp_engine_of(mitsu_app *app);
 extern const hp_detector hp_detect_status4xx;
 extern const hp_detector hp_detect_trap;
 extern const hp_detector hp_detect_protocol;
+extern const hp_detector hp_detect_signature;
 extern const hp_detector hp_detect_transition;
 extern const hp_detector hp_detect_params;
 extern const hp_detector hp_detect_login;

@@ -19,6 +19,7 @@ static const hp_detector *const detectors[] = {
     &hp_detect_protocol,
     &hp_detect_trap,
     &hp_detect_status4xx,
+    &hp_detect_signature,
     &hp_detect_transition,
     &hp_detect_params,
     &hp_detect_login,

@@ -215,11 +215,11 @@ def a_non_numeric_id_flags_after_two():
         c = Client(srv)
         assert c.get("/items/abc")[0] == 200    # not strict: the handler runs
         assert c.state() == "normal"
-        c.get("/items/1%27--")
+        c.get("/items/x9z")     # (a value that is no injection: the signature detector is quiet)
         assert c.state() == "attacker"
         ev = flags(srv)
         assert ev and ev[0]["detector"] == "params", ev
-        assert "1'--" in ev[0]["evidence"] and "unsigned integer" in ev[0]["evidence"], ev
+        assert "x9z" in ev[0]["evidence"] and "unsigned integer" in ev[0]["evidence"], ev
 
 
 @test
