@@ -19,14 +19,21 @@ rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-64}
 workers=${BENCH_AB_WORKERS:-1}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+journals=$(mktemp -d /tmp/mitsu-ab-XXXXXX)
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$journals"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start() { # start CMD PORT -> echo PID; "{PORT}" in CMD is replaced (for other servers)
     local cmd=${1//\{PORT\}/$2}
+    # each server its own management database
     MITSU_SERVER_LISTEN=127.0.0.1:$2 MITSU_SERVER_WORKERS=$workers \
+        MITSU_JOURNAL_DB=sqlite:$journals/$2.db \
         taskset -c "${BENCH_AB_CPUS:-0}" sh -c "exec env $cmd" >/dev/null 2>&1 &
     echo $!
 }

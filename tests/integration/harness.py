@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
@@ -180,8 +181,9 @@ _next = [10]
 
 
 def new_ip():
+    """A fresh client address on loopback (127.0.x.y), different on every call."""
     _next[0] += 1
-    return "127.0.0.%d" % _next[0]
+    return "127.0.%d.%d" % (_next[0] // 250, 1 + _next[0] % 250)
 
 
 class Client:
@@ -191,11 +193,14 @@ class Client:
         self.srv, self.ip, self.keep = srv, ip or new_ip(), keep_cookies
         self.cookies = {}
 
-    def request(self, method, path, headers=None, body=b""):
+    def request(self, method, path, headers=None, body=b"", cookie=None):
+        """cookie= sends that Cookie header instead of the kept cookies."""
         s = connect(self.srv, source=self.ip)
         lines = ["%s %s HTTP/1.1" % (method, path), "Host: h", "Connection: close"]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join("%s=%s" % kv for kv in self.cookies.items()))
+        if cookie is None and self.cookies:
+            cookie = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        if cookie:
+            lines.append("Cookie: " + cookie)
         for k, v in (headers or {}).items():
             lines.append("%s: %s" % (k, v))
         if body:
@@ -213,6 +218,11 @@ class Client:
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
+
+    def post_form(self, path, **fields):
+        body = urllib.parse.urlencode(fields).encode()
+        return self.request("POST", path, body=body,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
 
     def state(self):
         return self.get("/state")[2]

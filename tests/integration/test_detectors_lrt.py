@@ -10,61 +10,16 @@ import threading
 import time
 import urllib.parse
 
-from harness import BUILD, Server, connect, parse_responses, read_all, run, test
+import harness
+from harness import BUILD, Server, connect, new_ip, parse_responses, read_all, run, test
 
 APP = os.environ.get("LRT_TEST_SERVER", os.path.join(BUILD, "tests", "lrtapp-asan"))
 KEY = "6c72742d746573742d6b65792d6f662d33322d62797465732d6174206c65617374"
-_next = [0]
-
-
-def new_ip():
-    _next[0] += 1
-    return "127.0.%d.%d" % (40 + _next[0] // 250, 1 + _next[0] % 250)
-
-
-class Client:
-    """A browser-like client (test_honeypot.py's): one source address, keeps its cookies.
-    cookie= sends that Cookie header instead of the kept cookies."""
-
-    def __init__(self, srv, ip=None, keep_cookies=True):
-        self.srv, self.ip, self.keep = srv, ip or new_ip(), keep_cookies
-        self.cookies = {}
-
-    def request(self, method, path, headers=None, body=b"", cookie=None):
-        s = connect(self.srv, source=self.ip)
-        lines = ["%s %s HTTP/1.1" % (method, path), "Host: h", "Connection: close"]
-        if cookie is None and self.cookies:
-            cookie = "; ".join("%s=%s" % kv for kv in self.cookies.items())
-        if cookie:
-            lines.append("Cookie: " + cookie)
-        for k, v in (headers or {}).items():
-            lines.append("%s: %s" % (k, v))
-        if body:
-            lines.append("Content-Length: %d" % len(body))
-        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        data, _ = read_all(s, 5)
-        s.close()
-        status, hdrs, payload = parse_responses(data)[0]
-        setc = re.findall(rb"\r\nSet-Cookie: ([^\r]*)", data)
-        if self.keep:
-            for c in setc:
-                name, _, rest = c.decode().partition("=")
-                self.cookies[name] = rest.split(";")[0]
-        return status, hdrs, payload.decode(errors="replace"), [c.decode() for c in setc]
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post_form(self, path, **fields):
-        body = urllib.parse.urlencode(fields).encode()
-        return self.request("POST", path, body=body,
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+class Client(harness.Client):
+    """A browser-like client that can log in to the test application."""
 
     def login(self, user, password):
         return self.post_form("/login", user=user, password=password)[2]
-
-    def state(self):
-        return self.get("/state")[2]
 
 
 def server(**env):
