@@ -2,6 +2,8 @@
  * IP entries indexed by address, a CLOCK hand for eviction under the cap, and the path table. */
 #include "honeypot/client.h"
 
+#include "base/siphash.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
@@ -149,47 +151,10 @@ struct hp_client_table {
     _Atomic size_t path_text;
 };
 
-/* SipHash-1-3 (as in Rust's and Python's hash tables): keyed, so chains stay short whatever
- * addresses an attacker uses, at ~15 ns for 16 bytes. */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                                  \
-        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                     \
-        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                     \
-        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                                  \
-    } while (0)
-
-static uint64_t sip13(const uint64_t k[2], const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint64_t v0 = k[0] ^ 0x736f6d6570736575ull, v1 = k[1] ^ 0x646f72616e646f6dull;
-    uint64_t v2 = k[0] ^ 0x6c7967656e657261ull, v3 = k[1] ^ 0x7465646279746573ull;
-    size_t n = len & ~(size_t)7;
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t m;
-        memcpy(&m, p + i, 8); /* little-endian hosts only matter for speed, not correctness */
-        v3 ^= m;
-        SIPROUND;
-        v0 ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < (len & 7); i++)
-        b |= (uint64_t)p[n + i] << (8 * i);
-    v3 ^= b;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
-
 /* The shard comes from the top bits of the hash, the bucket from the bottom ones. */
 static uint64_t key_hash(const hp_client_table *t, const uint8_t key[16])
 {
-    return sip13(t->key, key, 16);
+    return siphash13(t->key, key, 16);
 }
 
 static shard *shard_for(const hp_client_table *t, uint64_t h)
@@ -1043,7 +1008,7 @@ uint32_t hp_client_path_intern(hp_client_table *t, const char *path, size_t len)
 {
     if (len > HP_PATH_MAX)
         len = HP_PATH_MAX;
-    uint64_t h = sip13(t->key, path, len);
+    uint64_t h = siphash13(t->key, path, len);
     uint32_t set = (uint32_t)(h >> 32) & (t->path_sets - 1), id = 0;
     path_slot *w = &t->paths[2 * set];
     pthread_mutex_t *mu = &t->path_mu[set % PATH_LOCKS];

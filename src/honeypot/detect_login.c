@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/siphash.h"
 #include "honeypot/hp.h"
 
 /* Scores below the limits. A first failure is a typo: it is recorded with no score at all. Each
@@ -74,15 +75,6 @@ typedef struct login {
 
 /* ---- Hashing ------------------------------------------------------------------------------ */
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                               \
-    do {                                                                                       \
-        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                              \
-        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                 \
-        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                 \
-        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                              \
-    } while (0)
-
 /* SipHash-1-3 of the user name folded to ASCII lower case without surrounding blanks, so that
  * "Alice " and "alice" count as one: what most applications look up anyway. The key is random,
  * so that nobody can choose names that collide with a victim's. */
@@ -95,31 +87,14 @@ static uint64_t name_hash(const login *L, const char *s)
     }
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
-    uint64_t v0 = L->key[0] ^ 0x736f6d6570736575ULL, v1 = L->key[1] ^ 0x646f72616e646f6dULL;
-    uint64_t v2 = L->key[0] ^ 0x6c7967656e657261ULL, v3 = L->key[1] ^ 0x7465646279746573ULL;
-    uint64_t m = 0;
-    size_t i = 0;
-    for (; i < len; i++) {
+    char folded[256]; /* longer names are told apart by their first 256 bytes */
+    if (len > sizeof folded)
+        len = sizeof folded;
+    for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        m |= (uint64_t)c << (8 * (i & 7));
-        if ((i & 7) == 7) {
-            v3 ^= m;
-            SIPROUND;
-            v0 ^= m;
-            m = 0;
-        }
+        folded[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
     }
-    m |= (uint64_t)len << 56;
-    v3 ^= m;
-    SIPROUND;
-    v0 ^= m;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    return siphash13(L->key, folded, len);
 }
 
 /* Client ids come from getrandom(): their bytes are a hash already. */

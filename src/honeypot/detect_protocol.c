@@ -46,16 +46,6 @@ static int is_smuggling(const char *reason)
     return 0;
 }
 
-static void printable(const char *in, size_t len, char *out, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < n; i++) {
-        unsigned char c = (unsigned char)in[i];
-        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
-    }
-    out[o] = '\0';
-}
-
 static void proto_reject(void *state, hp_request *r)
 {
     const proto *p = state;
@@ -63,7 +53,7 @@ static void proto_reject(void *state, hp_request *r)
         return;
     const http_rejection *rej = r->rejection;
     char head[81];
-    printable(rej->raw, rej->raw_len, head, sizeof head);
+    hp_printable(rej->raw, rej->raw_len, head, sizeof head);
     if (rej->status == 400 && is_smuggling(rej->reason)) {
         hp_report(r, &hp_detect_protocol, HP_ATTACK, HP_FLAGS, "smuggling: %s: %s", rej->reason,
                   head);

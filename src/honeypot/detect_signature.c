@@ -1036,18 +1036,6 @@ typedef struct walk {
     sig_scan scan;
 } walk;
 
-/* Evidence is kept as text: bytes outside printable ASCII become '.', so that it is valid
- * UTF-8 for the JSON event line; it is still the attacker's text (escape before display). */
-static void printable(const char *in, size_t len, char *out, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < n; i++) {
-        unsigned char c = (unsigned char)in[i];
-        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
-    }
-    out[o] = '\0';
-}
-
 static void value(walk *w, enum sig_kind kind, int plus, const char *name, const char *v,
                   size_t len)
 {
@@ -1059,8 +1047,8 @@ static void value(walk *w, enum sig_kind kind, int plus, const char *name, const
         if (!(hit & 1))
             continue;
         char shown[EVIDENCE + 1], label[64];
-        printable(v, len, shown, sizeof shown);
-        printable(name, strlen(name), label, sizeof label);
+        hp_printable(v, len, shown, sizeof shown);
+        hp_printable(name, strlen(name), label, sizeof label);
         hp_report(w->r, &hp_detect_signature, HP_ATTACK, w->st->weight,
                   "%s rule %u in %s%s%s: %s%s", sig_rules_class(w->st->rules, c),
                   (unsigned)s->rule_id[c], sig_kind_names[kind], *label ? " " : "", label,

@@ -71,6 +71,10 @@ typedef struct hp_detector {
 void hp_report(hp_request *r, const hp_detector *d, enum hp_kind kind, double score,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Evidence is kept as text: bytes outside printable ASCII become '.', so that it is valid UTF-8
+ * wherever it goes; it is still the attacker's text (escape it before display). */
+void hp_printable(const char *in, size_t len, char *out, size_t n);
+
 /* What detectors may use of the engine. */
 hp_client_table *hp_engine_clients(hp_engine *hp);
 const config *hp_engine_config(hp_engine *hp);

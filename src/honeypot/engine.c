@@ -111,6 +111,17 @@ int64_t hp_now_ms(void)
 }
 
 
+void hp_printable(const char *in, size_t len, char *out, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
+    }
+    if (n)
+        out[o] = '\0';
+}
+
 static void add_hit(hp_request *r, uint8_t id, enum hp_kind kind, double score,
                     const char *evidence)
 {
