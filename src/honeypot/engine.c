@@ -396,7 +396,10 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
         return MITSU_NEXT;
     r->req = req;
     req->client = r;
-    snprintf(r->ip_text, sizeof r->ip_text, "%s", mitsu_client_ip(req));
+    const char *ip = mitsu_client_ip(req);
+    size_t iplen = strnlen(ip, sizeof r->ip_text - 1);
+    memcpy(r->ip_text, ip, iplen);
+    r->ip_text[iplen] = '\0';
     if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
         memset(r->ip, 0, sizeof r->ip);
     const char *cookie = client_cookie(hp, req);

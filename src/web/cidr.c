@@ -157,7 +157,17 @@ void cidr_peer_text(const struct sockaddr_storage *ss, socklen_t len, char out[6
     if (!ss || len == 0)
         return;
     if (ss->ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, 64);
+        /* by hand: inet_ntop formats IPv4 with sprintf, and this runs for every request */
+        const uint8_t *b = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+        char *w = out;
+        for (int i = 0; i < 4; i++) {
+            if (b[i] >= 100)
+                *w++ = (char)('0' + b[i] / 100);
+            if (b[i] >= 10)
+                *w++ = (char)('0' + b[i] / 10 % 10);
+            *w++ = (char)('0' + b[i] % 10);
+            *w++ = i < 3 ? '.' : '\0';
+        }
     } else if (ss->ss_family == AF_INET6) {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
         if (IN6_IS_ADDR_V4MAPPED(a6))
@@ -214,10 +224,17 @@ static int element_address(const char *s, size_t len, int forwarded, char out[64
     return parse_addr(out, &c);
 }
 
+static void copy_address(char out[64], const char *text)
+{
+    size_t n = strnlen(text, 63);
+    memcpy(out, text, n);
+    out[n] = '\0';
+}
+
 void cidr_client_address(const cidr_list *trusted, const char *peer, const char *forwarded,
                          const char *xff, char out[64])
 {
-    snprintf(out, 64, "%s", peer);
+    copy_address(out, peer);
     if (!trusted || trusted->count == 0 || !cidr_list_contains(trusted, peer))
         return;
     const char *list = forwarded ? forwarded : xff;
@@ -233,7 +250,7 @@ void cidr_client_address(const cidr_list *trusted, const char *peer, const char 
         char addr[64];
         if (element_address(list + start, end - start, is_forwarded, addr) < 0)
             return; /* garbage: keep what we had */
-        snprintf(out, 64, "%s", addr);
+        copy_address(out, addr);
         if (!cidr_list_contains(trusted, addr))
             return;
         end = start ? start - 1 : 0;

@@ -254,17 +254,42 @@ static int build(arena *a, const char **out, const char *name, const char *value
     int has_expires = expires_past || at->has_expires;
     if (has_expires && cookie_imf_fixdate(expires_past ? 0 : at->expires, date) < 0)
         return -1;
-    if (at->has_max_age)
-        snprintf(max_age, sizeof max_age, "%lld", (long long)at->max_age);
-    char *s = arena_printf(a, "%s=%s%s%s%s%s%s%s%s%s%s%s%s%s%s", name, value,
+    if (at->has_max_age) {
+        /* by hand, not snprintf: this runs for every new client, on the request path */
+        char tmp[24];
+        size_t i = sizeof tmp;
+        unsigned long long v = (unsigned long long)at->max_age;
+        do {
+            tmp[--i] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        memcpy(max_age, tmp + i, sizeof tmp - i);
+        max_age[sizeof tmp - i] = '\0';
+    }
+    const char *parts[] = {name, "=", value,
                            has_expires ? "; Expires=" : "", date,
                            at->has_max_age ? "; Max-Age=" : "", max_age,
                            at->domain ? "; Domain=" : "", at->domain ? at->domain : "",
                            path ? "; Path=" : "", path ? path : "", secure ? "; Secure" : "",
                            at->http_only ? "; HttpOnly" : "",
                            at->same_site != COOKIE_SAMESITE_UNSET ? "; SameSite=" : "",
-                           cookie_samesite_names[at->same_site],
-                           at->partitioned ? "; Partitioned" : "");
+                           at->same_site != COOKIE_SAMESITE_UNSET
+                               ? cookie_samesite_names[at->same_site]
+                               : "",
+                           at->partitioned ? "; Partitioned" : ""};
+    enum { NPARTS = sizeof parts / sizeof parts[0] };
+    size_t lens[NPARTS], total = 0;
+    for (size_t i = 0; i < NPARTS; i++)
+        total += lens[i] = strlen(parts[i]);
+    char *s = arena_alloc(a, total + 1);
+    if (s) {
+        char *w = s;
+        for (size_t i = 0; i < NPARTS; i++) {
+            memcpy(w, parts[i], lens[i]);
+            w += lens[i];
+        }
+        *w = '\0';
+    }
     if (!s)
         return -1;
     *out = s;

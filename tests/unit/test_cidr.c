@@ -1,5 +1,6 @@
 /* Specification of src/web/cidr.c: CIDR lists and the client address behind trusted proxies. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "web/cidr.h"
@@ -105,4 +106,28 @@ Test(cidr, odd_ipv4_prefix_boundaries)
     cr_assert_not(cidr_list_contains(&l, "192.168.2.1"));
     cr_assert(cidr_list_contains(&l, "::ffff:192.168.0.9"));
     cidr_list_free(&l);
+}
+
+Test(cidr, peer_text_of_ipv4_and_ipv6)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    v4->sin_family = AF_INET;
+    char out[64];
+    const char *cases[] = {"0.0.0.0", "127.0.0.1", "10.200.9.255", "192.168.100.20"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        inet_pton(AF_INET, cases[i], &v4->sin_addr);
+        cidr_peer_text(&ss, sizeof *v4, out);
+        cr_assert_str_eq(out, cases[i]);
+    }
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    memset(&ss, 0, sizeof ss);
+    v6->sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "::ffff:192.0.2.7", &v6->sin6_addr);
+    cidr_peer_text(&ss, sizeof *v6, out);
+    cr_assert_str_eq(out, "192.0.2.7", "a mapped IPv4 peer reads as IPv4");
+    inet_pton(AF_INET6, "2001:db8::1", &v6->sin6_addr);
+    cidr_peer_text(&ss, sizeof *v6, out);
+    cr_assert_str_eq(out, "2001:db8::1");
 }
