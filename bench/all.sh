@@ -25,3 +25,6 @@ build/bench/client_mem
 echo
 echo "== The paper's prototype on gunicorn vs mitsu doing the same work; decoy vs real latency"
 bench/paper.sh
+echo
+echo "== Recording: records/s into SQLite (goal: >= 100,000/s) and the loss after kill -9"
+build/bench/journal_bench 3
