@@ -318,6 +318,33 @@ def a_foreign_cookie_of_the_same_name_does_not_hide_ours():
         assert "state=attacker" in body, body
 
 
+@test
+def every_request_of_an_attacker_is_on_disk_after_sigterm():
+    journal = tempfile.mkdtemp(prefix="mitsu-flush-")
+    db = os.path.join(journal, "mitsu.db")
+    n = 300
+    with server(MITSU_JOURNAL_DB="sqlite:" + db, MITSU_RATE_LIMIT="100000",
+                MITSU_RATE_BURST="100000") as srv:
+        c = Client(srv)
+        c.get("/.env")
+        s = connect(srv, source=c.ip)
+        batch = "".join("GET /state?i=%d HTTP/1.1\r\nHost: h\r\nCookie: sid=%s\r\n\r\n"
+                        % (i, c.cookies["sid"]) for i in range(n))
+        s.sendall(batch.encode())
+        data = b""
+        while data.count(b"HTTP/1.1 200") < n:
+            chunk = s.recv(65536)
+            assert chunk, "connection closed early"
+            data += chunk
+        s.close()
+    # the with-block sent SIGTERM and checked the exit status: now everything must be there
+    import sqlite3
+    con = sqlite3.connect(db)
+    got = con.execute("SELECT COUNT(*) FROM requests WHERE target LIKE '/state?i=%' "
+                      "AND preflag = 0").fetchone()[0]
+    assert got == n, (got, n)
+
+
 # ---- False positives are failures -------------------------------------------------------
 
 @test
