@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends.h"
 #include "db/backend.h"
 #include "db/db.h"
 
@@ -25,11 +26,6 @@ static struct {
     char sqlite_decoy[1024]; /* an SQLite decoy even on PostgreSQL (per_attacker needs one) */
 } T;
 
-static const char *pg_base(void)
-{
-    const char *u = getenv("MITSU_TEST_PG_URL");
-    return u && *u ? u : NULL;
-}
 
 /* ---- Fixtures ------------------------------------------------------------------------- */
 
@@ -79,13 +75,6 @@ static void setup_pg(void)
     mitsu_db_close(admin);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void teardown(void)
 {
@@ -98,32 +87,12 @@ static void teardown(void)
         }
         mitsu_db_close(admin);
     }
-    if (T.dir[0])
-        nftw(T.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(T.dir);
     memset(&T, 0, sizeof T);
 }
 
-/* DB_TEST(name) { body } runs body on SQLite and on PostgreSQL. */
-#define DB_TEST(name)                                                                    \
-    static void name##_body(void);                                                       \
-    Test(sqlite, name, .init = setup_sqlite, .fini = teardown) { name##_body(); }        \
-    Test(postgresql, name, .init = setup_pg, .fini = teardown)                           \
-    {                                                                                    \
-        if (!pg_base())                                                                  \
-            cr_skip_test("MITSU_TEST_PG_URL is not set");                                \
-        name##_body();                                                                   \
-    }                                                                                    \
-    static void name##_body(void)
 
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    (void)set;
-    if (pg_base())
-        fprintf(stderr, "test_db: PostgreSQL tests RUN against MITSU_TEST_PG_URL\n");
-    else
-        fprintf(stderr, "test_db: PostgreSQL tests SKIPPED (MITSU_TEST_PG_URL is not set; "
-                        "see scripts/pg-test-server.sh)\n");
-}
+BACKENDS_REPORT("test_db")
 
 /* The DDL differs where the backends do: {id} an auto-increment key, {blob}, {real}. */
 static void script(mitsu_db *db, const char *tmpl)
@@ -165,7 +134,7 @@ static int64_t countv(mitsu_db *db, const char *sql, const mitsu_value *v, size_
 
 /* ---- Values ----------------------------------------------------------------------------- */
 
-DB_TEST(binds_and_reads_every_type)
+BACKEND_TEST(binds_and_reads_every_type)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE v (id {id}, i BIGINT, r {real}, s TEXT, b {blob}, n TEXT)");
@@ -207,7 +176,7 @@ DB_TEST(binds_and_reads_every_type)
     mitsu_db_close(db);
 }
 
-DB_TEST(null_values_bind_as_sql_null)
+BACKEND_TEST(null_values_bind_as_sql_null)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE n (a TEXT, b BIGINT, c {blob})");
@@ -223,7 +192,7 @@ DB_TEST(null_values_bind_as_sql_null)
     mitsu_db_close(db);
 }
 
-DB_TEST(text_with_quotes_and_question_marks_stays_text)
+BACKEND_TEST(text_with_quotes_and_question_marks_stays_text)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE q (s TEXT)");
@@ -250,7 +219,7 @@ DB_TEST(text_with_quotes_and_question_marks_stays_text)
     mitsu_db_close(db);
 }
 
-DB_TEST(blobs_keep_every_byte)
+BACKEND_TEST(blobs_keep_every_byte)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE b (k BIGINT, v {blob})");
@@ -277,7 +246,7 @@ DB_TEST(blobs_keep_every_byte)
 
 /* ---- Statements ------------------------------------------------------------------------- */
 
-DB_TEST(exec_returns_affected_rows)
+BACKEND_TEST(exec_returns_affected_rows)
 {
     mitsu_db *db = must_open(T.real);
     cr_expect_eq(mitsu_db_exec(db, "CREATE TABLE e (k BIGINT, v TEXT)"), 0);
@@ -290,7 +259,7 @@ DB_TEST(exec_returns_affected_rows)
     mitsu_db_close(db);
 }
 
-DB_TEST(transactions_commit_and_roll_back)
+BACKEND_TEST(transactions_commit_and_roll_back)
 {
     mitsu_db *db = must_open(T.real), *other = must_open(T.real);
     script(db, "CREATE TABLE t (k BIGINT)");
@@ -309,7 +278,7 @@ DB_TEST(transactions_commit_and_roll_back)
     mitsu_db_close(db);
 }
 
-DB_TEST(transaction_left_open_is_rolled_back_when_the_request_ends)
+BACKEND_TEST(transaction_left_open_is_rolled_back_when_the_request_ends)
 {
     db_conn *c = db_conn_open(T.real, NULL, (char[256]){0}, 256);
     cr_assert_not_null(c);
@@ -329,7 +298,7 @@ DB_TEST(transaction_left_open_is_rolled_back_when_the_request_ends)
     db_conn_close(c);
 }
 
-DB_TEST(last_insert_id_follows_inserts)
+BACKEND_TEST(last_insert_id_follows_inserts)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE li (id {id}, v TEXT); CREATE TABLE plain (v TEXT)");
@@ -357,7 +326,7 @@ DB_TEST(last_insert_id_follows_inserts)
     mitsu_db_close(db);
 }
 
-DB_TEST(errors_are_reported_and_cleared)
+BACKEND_TEST(errors_are_reported_and_cleared)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE u (name TEXT NOT NULL UNIQUE)");
@@ -405,7 +374,7 @@ DB_TEST(errors_are_reported_and_cleared)
     mitsu_db_close(db);
 }
 
-DB_TEST(statement_cache_reuses_and_stays_bounded)
+BACKEND_TEST(statement_cache_reuses_and_stays_bounded)
 {
     db_opts o;
     db_opts_defaults(&o);
@@ -461,7 +430,7 @@ DB_TEST(statement_cache_reuses_and_stays_bounded)
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-DB_TEST(rows_as_json_objects)
+BACKEND_TEST(rows_as_json_objects)
 {
     mitsu_db *db = must_open(T.real);
     script(db, "CREATE TABLE j (id BIGINT, name TEXT, score {real}, data {blob}, note TEXT)");
@@ -514,7 +483,7 @@ static const char *whose(mitsu_db *db)
     return json_string_value(json_object_get(o, "name"));
 }
 
-DB_TEST(pairs_give_decoy_to_diverted_requests_only)
+BACKEND_TEST(pairs_give_decoy_to_diverted_requests_only)
 {
     mark(T.real, "real");
     mark(T.decoy, "decoy");
@@ -547,7 +516,7 @@ DB_TEST(pairs_give_decoy_to_diverted_requests_only)
     db_pairs_free(p);
 }
 
-DB_TEST(pair_without_decoy_refuses_diverted_requests)
+BACKEND_TEST(pair_without_decoy_refuses_diverted_requests)
 {
     mark(T.real, "real");
     char err[512];
@@ -568,7 +537,7 @@ DB_TEST(pair_without_decoy_refuses_diverted_requests)
     db_pairs_free(p);
 }
 
-DB_TEST(pairs_refuse_bad_configuration)
+BACKEND_TEST(pairs_refuse_bad_configuration)
 {
     char err[512];
     db_pairs *p = db_pairs_new(1, NULL);
@@ -614,7 +583,7 @@ static char *check_pair(const char *real_sql, const char *decoy_sql, int *n)
     return out;
 }
 
-DB_TEST(schema_check_passes_equal_schemas)
+BACKEND_TEST(schema_check_passes_equal_schemas)
 {
     int n;
     char *out = check_pair(hr_schema, hr_schema, &n);
@@ -623,7 +592,7 @@ DB_TEST(schema_check_passes_equal_schemas)
     free(out);
 }
 
-DB_TEST(schema_check_reports_every_difference)
+BACKEND_TEST(schema_check_reports_every_difference)
 {
     int n;
     char *out = check_pair(
@@ -678,7 +647,7 @@ static int copy_exists(const char *id)
     return access(path, F_OK) == 0;
 }
 
-DB_TEST(per_attacker_copies_are_private)
+BACKEND_TEST(per_attacker_copies_are_private)
 {
     db_pairs *p = attacker_pairs(2, NULL);
     arena a;
@@ -708,7 +677,7 @@ DB_TEST(per_attacker_copies_are_private)
     db_pairs_free(p);
 }
 
-DB_TEST(forget_removes_a_copy_and_a_return_starts_afresh)
+BACKEND_TEST(forget_removes_a_copy_and_a_return_starts_afresh)
 {
     db_pairs *p = attacker_pairs(2, NULL);
     arena a;
@@ -746,7 +715,7 @@ DB_TEST(forget_removes_a_copy_and_a_return_starts_afresh)
     db_pairs_free(p);
 }
 
-DB_TEST(per_attacker_caps_fall_back_to_the_shared_decoy)
+BACKEND_TEST(per_attacker_caps_fall_back_to_the_shared_decoy)
 {
     db_opts o;
     db_opts_defaults(&o);
@@ -791,7 +760,7 @@ DB_TEST(per_attacker_caps_fall_back_to_the_shared_decoy)
     db_pairs_free(p);
 }
 
-DB_TEST(an_attacker_copy_cannot_grow_without_bound)
+BACKEND_TEST(an_attacker_copy_cannot_grow_without_bound)
 {
     db_opts o;
     db_opts_defaults(&o);
@@ -834,7 +803,7 @@ static void *race(void *arg)
     return NULL;
 }
 
-DB_TEST(two_workers_asking_for_a_new_attacker_at_once_share_one_copy)
+BACKEND_TEST(two_workers_asking_for_a_new_attacker_at_once_share_one_copy)
 {
     enum { N = 4, ROUNDS = 8 };
     db_pairs *p = attacker_pairs(N, NULL);
@@ -869,7 +838,7 @@ DB_TEST(two_workers_asking_for_a_new_attacker_at_once_share_one_copy)
 
 /* ---- PostgreSQL specifics (no-ops on SQLite) -------------------------------------------- */
 
-DB_TEST(lost_connection_is_reestablished_between_requests)
+BACKEND_TEST(lost_connection_is_reestablished_between_requests)
 {
     char err[512];
     db_pairs *p = db_pairs_new(1, NULL);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends.h"
 #include "honeypot/client.h"
 #include "journal/internal.h"
 #include "journal/journal.h"
@@ -23,11 +24,6 @@ static struct {
     char schema[64];
 } T;
 
-static const char *pg_base(void)
-{
-    const char *u = getenv("MITSU_TEST_PG_URL");
-    return u && *u ? u : NULL;
-}
 
 static mitsu_db *must_open(const char *url)
 {
@@ -69,11 +65,6 @@ static void setup_pg(void)
     mitsu_db_close(admin);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static void teardown(void)
 {
@@ -85,31 +76,12 @@ static void teardown(void)
             mitsu_db_script(admin, sql);
         mitsu_db_close(admin);
     }
-    if (T.dir[0])
-        nftw(T.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(T.dir);
     memset(&T, 0, sizeof T);
 }
 
-#define JR_TEST(name)                                                                    \
-    static void name##_body(void);                                                       \
-    Test(sqlite, name, .init = setup_sqlite, .fini = teardown) { name##_body(); }        \
-    Test(postgresql, name, .init = setup_pg, .fini = teardown)                           \
-    {                                                                                    \
-        if (!pg_base())                                                                  \
-            cr_skip_test("MITSU_TEST_PG_URL is not set");                                \
-        name##_body();                                                                   \
-    }                                                                                    \
-    static void name##_body(void)
 
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    (void)set;
-    if (pg_base())
-        fprintf(stderr, "test_journal: PostgreSQL tests RUN against MITSU_TEST_PG_URL\n");
-    else
-        fprintf(stderr, "test_journal: PostgreSQL tests SKIPPED (MITSU_TEST_PG_URL is not set; "
-                        "see scripts/pg-test-server.sh)\n");
-}
+BACKENDS_REPORT("test_journal")
 
 static jr_journal *open_jr(const jr_options *o)
 {
@@ -159,7 +131,7 @@ static int request(jr_journal *jr, const char *sid, int64_t t, int mask)
 
 /* ---- Schema ---------------------------------------------------------------------------- */
 
-JR_TEST(migrations_create_the_schema_and_a_second_open_keeps_it)
+BACKEND_TEST(migrations_create_the_schema_and_a_second_open_keeps_it)
 {
     jr_journal *jr = open_jr(NULL);
     cr_assert_eq(jr_schema_version(jr), JR_SCHEMA_VERSION);
@@ -197,7 +169,7 @@ Test(schema, a_newer_database_is_refused, .init = setup_sqlite, .fini = teardown
 
 /* ---- Records ----------------------------------------------------------------------------- */
 
-JR_TEST(records_are_written_and_read_back)
+BACKEND_TEST(records_are_written_and_read_back)
 {
     jr_journal *jr = open_jr(NULL);
     hp_client c = make_client(sid_a, "192.0.2.7", HP_CLIENT_ATTACKER);
@@ -294,7 +266,7 @@ static void *produce(void *arg)
     return NULL;
 }
 
-JR_TEST(concurrent_producers_all_written_after_close)
+BACKEND_TEST(concurrent_producers_all_written_after_close)
 {
     enum { THREADS = 4, EACH = 5000 };
     jr_options o = {.queue_size = THREADS * EACH, .batch_max = 512};
@@ -320,7 +292,7 @@ JR_TEST(concurrent_producers_all_written_after_close)
     mitsu_db_close(db);
 }
 
-JR_TEST(stats_count_written_and_batches)
+BACKEND_TEST(stats_count_written_and_batches)
 {
     jr_journal *jr = open_jr(NULL);
     for (int i = 0; i < 100; i++)
@@ -344,7 +316,7 @@ JR_TEST(stats_count_written_and_batches)
 
 /* The writer is held by a lock another connection keeps on the table (SQLite: a write
  * transaction, within the 5 s busy timeout; PostgreSQL: LOCK TABLE), so the queue fills. */
-JR_TEST(a_full_queue_drops_and_counts_exactly)
+BACKEND_TEST(a_full_queue_drops_and_counts_exactly)
 {
     jr_options o = {.queue_size = 10, .log = T.log, .drop_log_ms = 1};
     jr_journal *jr = open_jr(&o);
@@ -458,7 +430,7 @@ Test(mask, credential_headers)
     buf_free(&b);
 }
 
-JR_TEST(mask_secrets_applies_to_target_body_and_headers_only_when_asked)
+BACKEND_TEST(mask_secrets_applies_to_target_body_and_headers_only_when_asked)
 {
     jr_options o = {.secret_fields = secrets, .nsecret_fields = 3};
     jr_journal *jr = open_jr(&o);
@@ -515,7 +487,7 @@ static int on_verdict(const hp_client *c, const char *flagged_by, void *arg)
     return 0;
 }
 
-JR_TEST(verdicts_are_reloaded_at_start)
+BACKEND_TEST(verdicts_are_reloaded_at_start)
 {
     jr_journal *jr = open_jr(NULL);
     hp_client a = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
