@@ -40,9 +40,9 @@ all: lib examples tools
 
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 tools: $(if $(TOOL_SRC),$(BUILD)/mitsu)
-$(BUILD)/mitsu: $(TOOL_SRC) $(BUILD)/libmitsu.a
+$(BUILD)/mitsu: $(TOOL_SRC) $(wildcard tools/*.h) $(BUILD)/libmitsu.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(TOOL_SRC) $(BUILD)/libmitsu.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itools -o $@ $(TOOL_SRC) $(BUILD)/libmitsu.a $(LDLIBS)
 
 lib: $(BUILD)/libmitsu.a $(BUILD)/libmitsu.so
 examples: $(EX_BIN)

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, or says exactly how to when not root.
-# Usage: scripts/deps.sh build|test|bench|fuzz ...   (groups may be combined)
+# Usage: scripts/deps.sh build|test|bench|fuzz|eval ...   (groups may be combined)
 set -eu
 
 pkgs_build="make gcc pkg-config libc6-dev libssl-dev libinih-dev libjansson-dev libsqlite3-dev libpq-dev libpcre2-dev"
-pkgs_test="$pkgs_build postgresql sqlite3 clang libclang-rt-14-dev libcriterion-dev python3 python3-h11 curl slowhttptest valgrind"
+# The attack tools and the browser drive the evaluation and the dashboard tests.
+pkgs_eval="gobuster sqlmap hydra wget2"
+pkgs_browser="chromium nodejs"  # npm comes with the machine's Node.js
+pkgs_test="$pkgs_build postgresql sqlite3 clang libclang-rt-14-dev libcriterion-dev python3 python3-h11 curl slowhttptest valgrind $pkgs_eval $pkgs_browser"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build wrk nginx-light procps curl python3 python3-bottle gunicorn"
 
@@ -15,6 +18,7 @@ for group in "$@"; do
     test) want="$want $pkgs_test" ;;
     fuzz) want="$want $pkgs_fuzz" ;;
     bench) want="$want $pkgs_bench" ;;
+    eval) want="$want $pkgs_build $pkgs_eval sqlite3 python3 curl" ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
     esac
 done

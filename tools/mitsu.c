@@ -1,28 +1,9 @@
-/* The `mitsu` command: operator tools. Each subcommand is one function in the table below;
- * every subcommand answers --help. */
+/* The `mitsu` command: operator tools. Each subcommand is one function (tools/cmd_*.c) in the
+ * table below; every subcommand answers --help. */
 #include <stdio.h>
 #include <string.h>
 
-#include "web/config.h"
-
-typedef struct subcommand {
-    const char *name;
-    const char *usage;
-    const char *summary;
-    int (*run)(int argc, char **argv);
-} subcommand;
-
-static int cmd_check_config(int argc, char **argv)
-{
-    if (argc != 2) {
-        fprintf(stderr, "usage: mitsu check-config FILE\n");
-        return 2;
-    }
-    int rc = config_check(argv[1], stderr);
-    if (rc == 0)
-        printf("%s: ok\n", argv[1]);
-    return rc;
-}
+#include "commands.h"
 
 static const subcommand commands[] = {
     {"check-config", "mitsu check-config FILE",

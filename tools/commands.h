@@ -1,0 +1,31 @@
+/* The `mitsu` command's subcommands: each lives in its own tools/cmd_*.c and is listed in the
+ * table in tools/mitsu.c. Shared here: how a subcommand finds the management database. */
+#ifndef MITSU_TOOLS_COMMANDS_H
+#define MITSU_TOOLS_COMMANDS_H
+
+#include <stddef.h>
+
+#include "mitsu.h"
+
+typedef struct subcommand {
+    const char *name;
+    const char *usage;
+    const char *summary; /* printed by --help after the usage line */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name; returns the exit status */
+} subcommand;
+
+/* Exit statuses every subcommand uses. */
+enum { TOOL_OK = 0, TOOL_FAIL = 1, TOOL_USAGE = 2 };
+
+/* The management database a subcommand reads, found in this order: db_opt (--db URL or SQLite
+ * path), $MITSU_JOURNAL_DB, [journal] db of config_opt (--config FILE), then the default
+ * sqlite:var/mitsu.db. An SQLite file that does not exist is an error (never created here), and
+ * so is a database without mitsu's schema. NULL with a message for people in err. */
+mitsu_db *tool_open_journal(const char *db_opt, const char *config_opt, char *err, size_t n);
+
+/* The URL tool_open_journal would open, for messages (static storage; valid until the next call). */
+const char *tool_journal_url(const char *db_opt, const char *config_opt);
+
+int cmd_check_config(int argc, char **argv);
+
+#endif

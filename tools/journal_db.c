@@ -1,0 +1,55 @@
+/* Finding and opening the management database for the operator's subcommands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "web/config.h"
+
+const char *tool_journal_url(const char *db_opt, const char *config_opt)
+{
+    static char url[1024];
+    const char *found = db_opt;
+    if (!found || !*found)
+        found = getenv("MITSU_JOURNAL_DB");
+    config *cfg = NULL;
+    if ((!found || !*found) && config_opt) {
+        cfg = config_load(config_opt, NULL, stderr);
+        if (cfg)
+            found = config_get_str(cfg, "journal", "db");
+    }
+    if (!found || !*found)
+        found = "sqlite:var/mitsu.db";
+    /* A bare path is what people type for SQLite. */
+    int bare = strncmp(found, "sqlite:", 7) != 0 && strncmp(found, "postgres", 8) != 0;
+    snprintf(url, sizeof url, "%s%s", bare ? "sqlite:" : "", found);
+    config_free(cfg);
+    return url;
+}
+
+mitsu_db *tool_open_journal(const char *db_opt, const char *config_opt, char *err, size_t n)
+{
+    const char *url = tool_journal_url(db_opt, config_opt);
+    struct stat st;
+    if (strncmp(url, "sqlite:", 7) == 0 && stat(url + 7, &st) != 0) {
+        snprintf(err, n, "no management database at %s (start the application once, or name"
+                         " one with --db)", url + 7);
+        return NULL;
+    }
+    char why[512];
+    mitsu_db *db = mitsu_db_open(url, why, sizeof why);
+    if (!db) {
+        snprintf(err, n, "cannot open the management database %s: %s", url, why);
+        return NULL;
+    }
+    mitsu_rows *r = mitsu_db_query(db, "SELECT MAX(version) FROM schema_version");
+    int ok = r && mitsu_rows_next(r) == 1;
+    mitsu_rows_free(r);
+    if (!ok) {
+        snprintf(err, n, "%s is not a mitsu management database (no schema_version table)", url);
+        mitsu_db_close(db);
+        return NULL;
+    }
+    return db;
+}
