@@ -26,6 +26,11 @@ mitsu_db *tool_open_journal(const char *db_opt, const char *config_opt, char *er
 /* The URL tool_open_journal would open, for messages (static storage; valid until the next call). */
 const char *tool_journal_url(const char *db_opt, const char *config_opt);
 
+/* The session id (32 hex digits and a NUL into sid) of a CLIENT argument: a whole session id, a
+ * unique prefix of at least 6 hex digits, or an IP address (the client of that address seen
+ * last). 0, or -1 with a message for people in err (unknown, ambiguous, database error). */
+int tool_resolve_client(mitsu_db *db, const char *ref, char sid[33], char *err, size_t n);
+
 int cmd_check_config(int argc, char **argv);
 
 #endif

@@ -53,3 +53,42 @@ mitsu_db *tool_open_journal(const char *db_opt, const char *config_opt, char *er
     }
     return db;
 }
+
+/* A CLIENT argument: the whole session id, a prefix of at least 6 hex digits that names one
+ * client, or an IP address (the client of that address seen last). */
+int tool_resolve_client(mitsu_db *db, const char *ref, char sid[33], char *err, size_t n)
+{
+    size_t len = strlen(ref);
+    int hex = len >= 6 && len <= 32 && strspn(ref, "0123456789abcdefABCDEF") == len;
+    mitsu_rows *r;
+    if (hex) {
+        char pattern[40];
+        snprintf(pattern, sizeof pattern, "%s%%", ref);
+        r = mitsu_db_query(db, "SELECT sid FROM clients WHERE lower(sid) LIKE lower(?)"
+                               " ORDER BY sid LIMIT 2", MITSU_TEXT(pattern));
+    } else {
+        r = mitsu_db_query(db, "SELECT sid FROM clients WHERE ip = ?"
+                               " ORDER BY last_seen DESC LIMIT 1", MITSU_TEXT(ref));
+    }
+    if (!r) {
+        snprintf(err, n, "reading clients: %s", mitsu_db_error(db));
+        return -1;
+    }
+    int found = 0;
+    while (mitsu_rows_next(r) == 1) {
+        const char *s = mitsu_rows_text(r, 0);
+        if (found++ == 0)
+            snprintf(sid, 33, "%s", s ? s : "");
+    }
+    mitsu_rows_free(r);
+    if (found == 0) {
+        snprintf(err, n, "no client '%s' (give a session id, a unique prefix of one, or an IP"
+                         " address)", ref);
+        return -1;
+    }
+    if (found > 1) {
+        snprintf(err, n, "'%s' names more than one client: give more digits", ref);
+        return -1;
+    }
+    return 0;
+}
