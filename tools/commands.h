@@ -33,4 +33,22 @@ int tool_resolve_client(mitsu_db *db, const char *ref, char sid[33], char *err, 
 
 int cmd_check_config(int argc, char **argv);
 
+/* The read side (tools/cmd_clients.c, cmd_show.c, cmd_events.c, cmd_requests.c, cmd_export.c,
+ * cmd_stats.c); the usage lines are the table's and the subcommands' own. */
+#define USAGE_ATTACKERS "mitsu attackers [--json] [--since TIME] [--limit N]"
+#define USAGE_CLIENTS "mitsu clients [--json] [--state STATE] [--since TIME] [--limit N]"
+#define USAGE_SHOW "mitsu show CLIENT [--json]"
+#define USAGE_EVENTS \
+    "mitsu events [--json] [--since TIME] [--detector NAME] [--client CLIENT] [--limit N]"
+#define USAGE_REQUESTS "mitsu requests CLIENT [--json] [--full] [--limit N]"
+#define USAGE_EXPORT "mitsu export --format jsonl|csv [--since TIME] [--table requests|events|clients]"
+#define USAGE_STATS "mitsu stats [--json]"
+int cmd_attackers(int argc, char **argv);
+int cmd_clients(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_requests(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
 #endif

@@ -10,6 +10,36 @@ static const subcommand commands[] = {
      "Validate a configuration file (with MITSU_* environment overrides applied): every\n"
      "problem is printed as FILE:LINE: message. Exit status 0 when valid, 2 when not.",
      cmd_check_config},
+    {"attackers", USAGE_ATTACKERS,
+     "The clients flagged as attackers, the latest verdict first: when, address, session id,\n"
+     "score, requests and the detector that flagged them. --since TIME keeps the verdicts\n"
+     "since then; --json prints one JSON array of objects.",
+     cmd_attackers},
+    {"clients", USAGE_CLIENTS,
+     "Every client the honeypot knows, the last seen first. --state normal|attacker|released\n"
+     "keeps one state; --since TIME keeps the clients seen since then.",
+     cmd_clients},
+    {"show", USAGE_SHOW,
+     "One client: its record, then the timeline of its captured requests and detector events\n"
+     "(pre-flag evidence marked), ending with the event that flagged it and its evidence.\n"
+     "CLIENT is a session id, a unique prefix of at least 6 hex digits, or an IP address.",
+     cmd_show},
+    {"events", USAGE_EVENTS,
+     "Detector events (hit, flag, release), the latest N (default 100) oldest first.\n"
+     "--detector NAME and --client CLIENT filter; --since TIME keeps the recent ones.",
+     cmd_events},
+    {"requests", USAGE_REQUESTS,
+     "The requests captured from a client (attackers only), the latest N (default 100) oldest\n"
+     "first. --full prints each request whole: headers, body and raw bytes.",
+     cmd_requests},
+    {"export", USAGE_EXPORT,
+     "Streams a whole table (default requests) to stdout in constant memory: JSON lines (blobs\n"
+     "as base64) or CSV (RFC 4180, with a header row). --since TIME keeps recent rows.",
+     cmd_export},
+    {"stats", USAGE_STATS,
+     "Counts: clients by state, events by kind and detector, captured requests (real, decoy,\n"
+     "pre-flag), honeytokens, and the time span the database covers.",
+     cmd_stats},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
