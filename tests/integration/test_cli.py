@@ -16,7 +16,7 @@ import time
 import urllib.parse
 import uuid
 
-from harness import BUILD, Client, Server, new_ip, run, test
+from harness import BUILD, ROOT, Client, Server, new_ip, run, test
 
 MITSU = os.environ.get("MITSU_TOOL", os.path.join(BUILD, "mitsu"))  # e.g. a sanitizer build
 APP = os.environ.get("HP_TEST_SERVER", os.path.join(BUILD, "tests", "hpapp-asan"))
@@ -363,6 +363,19 @@ def every_subcommand_answers_help():
         assert "\n  %s " % name in out, (name, out)
         rc, out2, err = mitsu(name, "--help")
         assert rc == 0 and out2.startswith("usage: mitsu " + name), (name, rc, out2, err)
+
+
+@test
+def the_manual_page_documents_every_subcommand():
+    page = open(os.path.join(ROOT, "docs", "mitsu.1")).read()
+    rc, out, _ = mitsu("--help")
+    names = re.findall(r"^  (\S+) ", out, re.M)
+    assert set(COMMANDS) <= set(names), names
+    for name in names + ["flag", "release", "decoy init", "decoy diff"]:
+        assert '.SS "mitsu %s' % name.replace("-", "\\-") in page, name
+    p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", os.path.join(ROOT, "docs", "mitsu.1")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
 
 
 @test
