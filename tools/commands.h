@@ -23,7 +23,8 @@ enum { TOOL_OK = 0, TOOL_FAIL = 1, TOOL_USAGE = 2 };
  * so is a database without mitsu's schema. NULL with a message for people in err. */
 mitsu_db *tool_open_journal(const char *db_opt, const char *config_opt, char *err, size_t n);
 
-/* The URL tool_open_journal would open, for messages (static storage; valid until the next call). */
+/* The URL tool_open_journal would open, for messages (static storage; valid until the next call).
+ * NULL when config_opt is needed and cannot be loaded (the reasons are on stderr). */
 const char *tool_journal_url(const char *db_opt, const char *config_opt);
 
 /* The session id (32 hex digits and a NUL into sid) of a CLIENT argument: a whole session id, a

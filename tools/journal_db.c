@@ -16,8 +16,9 @@ const char *tool_journal_url(const char *db_opt, const char *config_opt)
     config *cfg = NULL;
     if ((!found || !*found) && config_opt) {
         cfg = config_load(config_opt, NULL, stderr);
-        if (cfg)
-            found = config_get_str(cfg, "journal", "db");
+        if (!cfg) /* a file named and not usable is an error, not a fall back to the default */
+            return NULL;
+        found = config_get_str(cfg, "journal", "db");
     }
     if (!found || !*found)
         found = "sqlite:var/mitsu.db";
@@ -32,6 +33,10 @@ mitsu_db *tool_open_journal(const char *db_opt, const char *config_opt, char *er
 {
     const char *url = tool_journal_url(db_opt, config_opt);
     struct stat st;
+    if (!url) {
+        snprintf(err, n, "cannot use the configuration %s (see above)", config_opt);
+        return NULL;
+    }
     if (strncmp(url, "sqlite:", 7) == 0 && stat(url + 7, &st) != 0) {
         snprintf(err, n, "no management database at %s (start the application once, or name"
                          " one with --db)", url + 7);

@@ -311,6 +311,21 @@ def a_missing_database_is_an_error_and_never_created():
 
 
 @test
+def the_database_is_found_by_environment_and_config_file():
+    w = world("sqlite")
+    rc, out, err = mitsu("attackers", env={"MITSU_JOURNAL_DB": w.url})
+    assert rc == 0 and w.sid in out, (rc, out, err)
+    d = tempfile.mkdtemp(prefix="mitsu-cli-")
+    ini = os.path.join(d, "app.ini")
+    with open(ini, "w") as f:
+        f.write("[journal]\ndb = %s\n" % w.url)
+    rc, out, err = mitsu("attackers", "--config", ini)
+    assert rc == 0 and w.sid in out, (rc, out, err)
+    rc, out, err = mitsu("attackers", "--config", os.path.join(d, "missing.ini"))
+    assert rc == 1 and "cannot use the configuration" in err and out == "", (rc, out, err)
+
+
+@test
 def a_wrong_path_or_a_foreign_database_is_an_error():
     d = tempfile.mkdtemp(prefix="mitsu-cli-")
     rc, _, err = mitsu("attackers", "--db", d)          # a directory
