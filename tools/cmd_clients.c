@@ -5,24 +5,30 @@
 
 #include "cli.h"
 
+/* requests: what the honeypot counted (the client's record is written at its verdict and from
+ * time to time); captured: the requests the database holds for it. */
+#define CAPTURED "(SELECT COUNT(*) FROM requests r WHERE r.sid = clients.sid) AS captured"
+
 /* The columns after the ones a table shows are for --json (which has them all). */
 static const char ATTACKERS_SQL[] =
-    "SELECT flagged_at, ip, sid AS session_id, score, requests, flagged_by, state, n4xx,"
-    " first_seen, last_seen FROM clients WHERE state = 'attacker' AND flagged_at >= ?"
+    "SELECT flagged_at, ip, sid AS session_id, score, requests, " CAPTURED ", flagged_by, state,"
+    " n4xx, first_seen, last_seen FROM clients WHERE state = 'attacker' AND flagged_at >= ?"
     " ORDER BY flagged_at DESC, sid LIMIT ?";
 static const tool_col ATTACKER_COLS[] = {
     {"FLAGGED", 0, 0, NULL}, {"IP", 0, 0, NULL},       {"SESSION", 0, 0, NULL},
-    {"SCORE", 0, 1, NULL},   {"REQUESTS", 0, 1, NULL}, {"FLAGGED BY", 40, 0, NULL},
+    {"SCORE", 0, 1, NULL},   {"REQUESTS", 0, 1, NULL}, {"CAPTURED", 0, 1, NULL},
+    {"FLAGGED BY", 40, 0, NULL},
 };
 
 static const char CLIENTS_SQL[] =
-    "SELECT last_seen, ip, sid AS session_id, state, score, requests, n4xx, flagged_by,"
-    " first_seen, flagged_at FROM clients"
+    "SELECT last_seen, ip, sid AS session_id, state, score, requests, " CAPTURED ", n4xx,"
+    " flagged_by, first_seen, flagged_at FROM clients"
     " WHERE (CAST(? AS TEXT) IS NULL OR state = ?) AND COALESCE(last_seen, 0) >= ?"
     " ORDER BY COALESCE(last_seen, 0) DESC, sid LIMIT ?";
 static const tool_col CLIENT_COLS[] = {
     {"LAST SEEN", 0, 0, NULL}, {"IP", 0, 0, NULL},       {"SESSION", 0, 0, NULL}, {"STATE", 0, 0, NULL},
-    {"SCORE", 0, 1, NULL},     {"REQUESTS", 0, 1, NULL}, {"4XX", 0, 1, NULL},     {"FLAGGED BY", 40, 0, NULL},
+    {"SCORE", 0, 1, NULL},     {"REQUESTS", 0, 1, NULL}, {"CAPTURED", 0, 1, NULL},
+    {"4XX", 0, 1, NULL},       {"FLAGGED BY", 40, 0, NULL},
 };
 
 #define NCOLS(a) ((int)(sizeof a / sizeof a[0]))

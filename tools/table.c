@@ -121,11 +121,13 @@ void table_print(const tool_table *t, FILE *out)
         }
     }
     for (int r = -1; r < t->nrows; r++) {
-        for (int c = 0; c < t->ncols; c++) {
-            const char *s = r < 0 ? t->cols[c].name
-                                  : t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
-            print_cell(out, s, w[c], t->cols[c].right, c == t->ncols - 1);
-            if (c < t->ncols - 1)
+        const char *const *row = r < 0 ? NULL : (const char *const *)t->cells + (size_t)r * (size_t)t->ncols;
+        int last = t->ncols - 1; /* empty cells at the end print nothing, not spaces */
+        while (row && last > 0 && !t->cols[last].right && row[last][0] == '\0')
+            last--;
+        for (int c = 0; c <= last; c++) {
+            print_cell(out, row ? row[c] : t->cols[c].name, w[c], t->cols[c].right, c == last);
+            if (c < last)
                 fputs("  ", out);
         }
         fputc('\n', out);

@@ -128,6 +128,7 @@ def attackers_lists_exactly_the_attacker(w):
     assert a["flagged_by"] == "trap" == db[3], a
     assert isinstance(a["requests"], int) and a["requests"] == int(db[4]) >= 1, (a, db)
     assert RFC3339.match(a["flagged_at"]), a
+    assert a["captured"] == w.count("SELECT COUNT(*) FROM requests WHERE sid = '%s'" % w.sid) >= 4, a
     assert a["flagged_at"] > w.boundary, (a, w.boundary)
 
 
@@ -140,6 +141,7 @@ def clients_lists_both_with_their_states(w):
     n = got[w.normal.ip]
     assert n["state"] == "normal" and n["session_id"] == w.normal_sid, n
     assert n["flagged_at"] is None and n["flagged_by"] is None and n["requests"] >= 1, n
+    assert n["captured"] == 0, n
     assert got[w.attacker.ip]["state"] == "attacker"
     only = w.json("clients", "--state", "normal")
     assert [c["ip"] for c in only] == [w.normal.ip], only
