@@ -31,10 +31,12 @@ int tool_db_failed(const char *cmd, mitsu_db *db)
     return TOOL_FAIL;
 }
 
+enum { MAX_COLS = 16 }; /* of a table: the widest has 9 */
+
 static int print_json_rows(const char *cmd, mitsu_db *db, mitsu_rows *r)
 {
     json_t *all = json_array();
-    int rc;
+    int rc = 0;
     while (all && (rc = mitsu_rows_next(r)) == 1)
         if (json_array_append_new(all, tool_row_json(r)) != 0) {
             json_decref(all);
@@ -70,9 +72,9 @@ static int print_table_rows(const char *cmd, mitsu_db *db, mitsu_rows *r, const 
                             int ncols, const char *empty)
 {
     tool_table *t = table_new(cols, ncols);
-    char *cells[16] = {0};
+    char *cells[MAX_COLS] = {0};
     int rc = 0;
-    while (t && ncols <= 16 && (rc = mitsu_rows_next(r)) == 1) {
+    while (t && (rc = mitsu_rows_next(r)) == 1) {
         int bad = row_cells(r, cols, cells, ncols) != 0 ||
                   table_add(t, (const char *const *)cells) != 0;
         for (int c = 0; c < ncols; c++) {
@@ -100,6 +102,11 @@ int tool_print_rows(const char *cmd, mitsu_db *db, mitsu_rows *r, int json, cons
 {
     if (!r)
         return tool_db_failed(cmd, db);
+    if (ncols > MAX_COLS) {
+        mitsu_rows_free(r);
+        fprintf(stderr, "mitsu %s: a table of %d columns is too wide\n", cmd, ncols);
+        return TOOL_FAIL;
+    }
     int rc = json ? print_json_rows(cmd, db, r) : print_table_rows(cmd, db, r, cols, ncols, empty);
     mitsu_rows_free(r);
     return rc;

@@ -88,9 +88,13 @@ static int add_entry(const timeline *tl, int source, tool_table *t, json_t *arr)
     const mitsu_rows *r = source == 'r' ? tl->req : tl->ev;
     if (arr) {
         json_t *o = tool_row_json(r);
-        if (!o || json_object_set_new(o, "type", json_string(source == 'r' ? "request" : "event")))
-            return json_decref(o), -1;
-        return json_array_append_new(arr, o);
+        if (!o)
+            return -1;
+        if (json_object_set_new(o, "type", json_string(source == 'r' ? "request" : "event"))) {
+            json_decref(o);
+            return -1;
+        }
+        return json_array_append_new(arr, o); /* takes o, also when it fails */
     }
     char *cells[NTIMELINE] = {0};
     (source == 'r' ? request_cells : event_cells)(r, cells);

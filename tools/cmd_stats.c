@@ -67,8 +67,12 @@ static int collect(mitsu_db *db, json_t *out)
         rc = json_object_set_new(det, mitsu_rows_text(r, 0), json_integer(mitsu_rows_int(r, 1)))
                  ? -2 : 0;
     mitsu_rows_free(r);
-    if (rc != 0 || put(out, "events", "by_detector", det) != 0)
-        return rc != 0 ? (json_decref(det), rc) : -2;
+    if (rc != 0) {
+        json_decref(det);
+        return rc;
+    }
+    if (put(out, "events", "by_detector", det) != 0) /* put takes det, also when it fails */
+        return -2;
     r = mitsu_db_query(db, SPAN_SQL);
     rc = r && mitsu_rows_next(r) == 1 ? 0 : -1;
     json_t *span = rc == 0 ? tool_row_json(r) : NULL;

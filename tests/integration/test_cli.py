@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -390,6 +391,8 @@ def the_manual_page_documents_every_subcommand():
     assert set(COMMANDS) <= set(names), names
     for name in names + ["flag", "release", "decoy init", "decoy diff"]:
         assert '.SS "mitsu %s' % name.replace("-", "\\-") in page, name
+    if not shutil.which("groff"):  # man-db brings it; without it only the text is checked
+        return
     p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", os.path.join(ROOT, "docs", "mitsu.1")],
                        capture_output=True, text=True)
     assert p.returncode == 0 and p.stderr == "", p.stderr
