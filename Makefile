@@ -43,6 +43,10 @@ tools: $(if $(TOOL_SRC),$(BUILD)/mitsu)
 $(BUILD)/mitsu: $(TOOL_SRC) $(wildcard tools/*.h) $(BUILD)/libmitsu.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itools -o $@ $(TOOL_SRC) $(BUILD)/libmitsu.a $(LDLIBS)
+# The same under ASan+UBSan, for tests/integration/test_cli.py.
+$(BUILD)/tests/mitsu-tool-asan: $(TOOL_SRC) $(wildcard tools/*.h) $(BUILD)/libmitsu-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -O1 -Itools -o $@ $(TOOL_SRC) $(BUILD)/libmitsu-asan.a $(LDLIBS)
 
 lib: $(BUILD)/libmitsu.a $(BUILD)/libmitsu.so
 examples: $(EX_BIN)
@@ -120,7 +124,8 @@ $(BUILD)/tests/%-asan: tests/integration/%.c $(BUILD)/libmitsu-asan.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -O1 -o $@ $< $(BUILD)/libmitsu-asan.a $(LDLIBS)
 
-tests: $(UNIT_BIN) $(UNIT_ASAN) $(TEST_APPS:%=$(BUILD)/tests/%) $(TEST_APPS:%=$(BUILD)/tests/%-asan)
+tests: $(UNIT_BIN) $(UNIT_ASAN) $(TEST_APPS:%=$(BUILD)/tests/%) $(TEST_APPS:%=$(BUILD)/tests/%-asan) \
+       $(if $(TOOL_SRC),$(BUILD)/tests/mitsu-tool-asan)
 
 # libFuzzer targets: clang only. The library is compiled once with coverage instrumentation
 # (fuzzer-no-link) and each target links against it.

@@ -19,7 +19,10 @@ import uuid
 
 from harness import BUILD, ROOT, Client, Server, new_ip, run, test
 
-MITSU = os.environ.get("MITSU_TOOL", os.path.join(BUILD, "mitsu"))  # e.g. a sanitizer build
+# The sanitizer build when there is one (make tests builds it): these are memory-safety tests too.
+_ASAN_TOOL = os.path.join(BUILD, "tests", "mitsu-tool-asan")
+MITSU = os.environ.get("MITSU_TOOL", _ASAN_TOOL if os.path.exists(_ASAN_TOOL) else
+                       os.path.join(BUILD, "mitsu"))
 APP = os.environ.get("HP_TEST_SERVER", os.path.join(BUILD, "tests", "hpapp-asan"))
 PG_URL = os.environ.get("MITSU_TEST_PG_URL")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -29,6 +32,7 @@ COMMANDS = ["attackers", "clients", "show", "events", "requests", "export", "sta
 
 def mitsu(*args, env=None):
     e = {k: v for k, v in os.environ.items() if not k.startswith("MITSU_")}
+    e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     e.update(env or {})
     p = subprocess.run([MITSU, *args], capture_output=True, text=True, env=e, timeout=60)
     return p.returncode, p.stdout, p.stderr
