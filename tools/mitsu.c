@@ -12,8 +12,8 @@ static const subcommand commands[] = {
      cmd_check_config},
     {"attackers", USAGE_ATTACKERS,
      "The clients flagged as attackers, the latest verdict first: when, address, session id,\n"
-     "score, requests and the detector that flagged them. --since TIME keeps the verdicts\n"
-     "since then; --json prints one JSON array of objects.",
+     "score, requests (counted; captured: held in the database) and the detector that flagged\n"
+     "them. --since TIME keeps the verdicts since then; --json prints one JSON array.",
      cmd_attackers},
     {"clients", USAGE_CLIENTS,
      "Every client the honeypot knows, the last seen first. --state normal|attacker|released\n"

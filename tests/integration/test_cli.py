@@ -210,6 +210,9 @@ def events_filter_by_detector_and_client(w):
     assert w.json("events", "--client", w.normal.ip) == []
     mine = w.json("events", "--client", w.sid[:10])
     assert mine and all(e["session_id"] == w.sid for e in mine), mine
+    last = w.json("events", "--limit", "1")
+    newest = w.sql("SELECT MAX(id) FROM events")[0][0]
+    assert len(last) == 1 and last[0]["id"] == int(newest), (last, newest)
 
 
 def export_jsonl_is_one_object_per_row(w):
