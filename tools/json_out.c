@@ -42,7 +42,7 @@ static json_t *blob_json(const mitsu_rows *r, int col)
     size_t len = 0;
     const void *p = mitsu_rows_blob(r, col, &len);
     char *b64 = tool_base64(p ? p : "", len);
-    json_t *j = b64 ? json_string(b64) : NULL;
+    json_t *j = b64 ? json_string_nocheck(b64) : NULL; /* base64 is ASCII: no UTF-8 check */
     free(b64);
     return j;
 }
