@@ -19,35 +19,39 @@ json_t *api_overview_value(adm_req *q, int *status)
     return data_overview(q, hp_now_ms(), (int64_t)range_s * 1000, (int)buckets, status);
 }
 
+/* (The value is computed before answer() reads the status it may have set.) */
 int api_overview(adm_req *q)
 {
     int status = 500;
-    return answer(q, api_overview_value(q, &status), status);
+    json_t *v = api_overview_value(q, &status);
+    return answer(q, v, status);
 }
 
 int api_attackers(adm_req *q)
 {
     int status = 500;
-    return answer(q, data_attackers(q, adm_query_long(q, "limit", 100, 1, 10000), &status),
-                  status);
+    json_t *v = data_attackers(q, adm_query_long(q, "limit", 100, 1, 10000), &status);
+    return answer(q, v, status);
 }
 
 int api_client(adm_req *q)
 {
     int status = 500;
-    return answer(q, data_client(q, adm_param(q, "ref"), adm_query_long(q, "limit", 200, 1, 10000),
-                                 &status),
-                  status);
+    json_t *v = data_client(q, adm_param(q, "ref"), adm_query_long(q, "limit", 200, 1, 10000),
+                            &status);
+    return answer(q, v, status);
 }
 
 int api_detectors(adm_req *q)
 {
     int status = 500;
-    return answer(q, data_detectors(q, &status), status);
+    json_t *v = data_detectors(q, &status);
+    return answer(q, v, status);
 }
 
 int api_top(adm_req *q)
 {
     int status = 500;
-    return answer(q, data_top(q, adm_query_long(q, "limit", 20, 1, 1000), &status), status);
+    json_t *v = data_top(q, adm_query_long(q, "limit", 20, 1, 1000), &status);
+    return answer(q, v, status);
 }

@@ -256,6 +256,18 @@ json_t *data_client(adm_req *q, const char *ref, long limit, int *status)
     return o;
 }
 
+/* The members of the row of rows whose "detector" is name, into d. */
+static void merge_rows(json_t *d, json_t *rows, const char *name)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *det = json_string_value(json_object_get(row, "detector"));
+        if (d && det && strcmp(det, name) == 0)
+            json_object_update(d, row);
+    }
+}
+
 json_t *data_detectors(adm_req *q, int *status)
 {
     static const col cols[] = {{"detector", 'T'}, {"events", 'I'}, {"clients", 'I'},
@@ -265,8 +277,16 @@ json_t *data_detectors(adm_req *q, int *status)
                                                      " COUNT(DISTINCT sid), MAX(time) FROM events"
                                                      " WHERE detector IS NOT NULL"
                                                      " GROUP BY detector ORDER BY 2 DESC"));
-    if (!rows)
-        return fail(NULL, status, 500);
+    static const col last_cols[] = {{"detector", 'T'}, {"last_session_id", 'T'},
+                                    {"last_ip", 'T'}};
+    json_t *last = rows ? select_rows(q, last_cols, 3,
+                                      mitsu_db_query(q->db, "SELECT detector, sid, ip FROM events e"
+                                                            " WHERE time = (SELECT MAX(time)"
+                                                            " FROM events"
+                                                            " WHERE detector = e.detector)"))
+                        : NULL;
+    if (!last)
+        return fail(rows, status, 500);
     /* Every detector, with its live hits since start and what the journal holds of it. */
     uint64_t hits[HP_METRICS_IDS];
     hp_metrics_get(hits);
@@ -275,18 +295,18 @@ json_t *data_detectors(adm_req *q, int *status)
         const char *name = hp_detector_name((uint8_t)id);
         if (strcmp(name, "unknown") == 0)
             continue;
-        json_t *d = json_pack("{s:s,s:I,s:I,s:I,s:n}", "detector", name, "hits",
+        json_t *d = json_pack("{s:s,s:I,s:I,s:I,s:n,s:n,s:n}", "detector", name, "hits",
                               (json_int_t)hits[id], "events", (json_int_t)0, "clients",
-                              (json_int_t)0, "last");
-        size_t i;
-        json_t *row;
-        json_array_foreach(rows, i, row)
-            if (d && strcmp(json_string_value(json_object_get(row, "detector")), name) == 0)
-                json_object_update(d, row);
-        if (!d || json_array_append_new(out, d) < 0)
+                              (json_int_t)0, "last", "last_session_id", "last_ip");
+        merge_rows(d, rows, name);
+        merge_rows(d, last, name);
+        if (!d || json_array_append_new(out, d) < 0) {
+            json_decref(last);
             return fail(rows, status, 500);
+        }
     }
     json_decref(rows);
+    json_decref(last);
     return out ? out : fail(NULL, status, 500);
 }
 
@@ -322,9 +342,15 @@ json_t *data_top(adm_req *q, long limit, int *status)
                               " WHERE evidence IS NOT NULL AND evidence <> ''"
                               " GROUP BY detector, evidence ORDER BY 3 DESC, 2 LIMIT ?",
                        MITSU_INT(limit)));
-    json_t *o = json_pack("{s:o*,s:o*,s:o*}", "paths", paths, "queries", queries, "evidence",
-                          evidence);
-    if (!o || !paths || !queries || !evidence)
+    static const col client_count_cols[] = {{"session_id", 'T'}, {"ip", 'T'}, {"count", 'I'}};
+    json_t *clients = select_rows(
+        q, client_count_cols, 3,
+        mitsu_db_query(q->db, "SELECT sid, ip, COUNT(*) FROM requests WHERE sid IS NOT NULL"
+                              " GROUP BY sid, ip ORDER BY 3 DESC, 1 LIMIT ?",
+                       MITSU_INT(limit)));
+    json_t *o = json_pack("{s:o*,s:o*,s:o*,s:o*}", "paths", paths, "queries", queries,
+                          "evidence", evidence, "clients", clients);
+    if (!o || !paths || !queries || !evidence || !clients)
         return fail(o, status, 500);
     return o;
 }

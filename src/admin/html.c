@@ -77,6 +77,9 @@ void adm_time_text(int64_t ms, char *out, size_t n)
 {
     struct tm tm;
     time_t t = (time_t)(ms / 1000);
-    if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        out[0] = '\0';
+    char date[24];
+    if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        snprintf(out, n, "%s", "");
+    else
+        snprintf(out, n, "%s.%03dZ", date, (int)(ms % 1000));
 }

@@ -70,7 +70,7 @@ void h_textn(hbuf *h, const char *s, size_t len);
 void h_printf(hbuf *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void h_url_segment(hbuf *h, const char *s); /* percent-encoded for a path segment (then safe
                                              * in an attribute too) */
-/* A Unix-ms time as RFC 3339 UTC into out (n >= 21), "" for 0 / negative. */
+/* A Unix-ms time as RFC 3339 UTC with milliseconds into out (n >= 25), "" for 0 / negative. */
 void adm_time_text(int64_t ms, char *out, size_t n);
 
 /* ---- svg.c: charts drawn here, no script, no external asset ---- */

@@ -91,6 +91,11 @@ static void table(hbuf *h, const json_t *rows, const tcol *cols, size_t n, const
                 h_raw(h, "</code>");
                 break;
             case 'L':
+                if (!json_is_string(v)) {
+                    h_raw(h, "<td>");
+                    h_value(h, v);
+                    break;
+                }
                 h_raw(h, "<td><a href=\"/clients/");
                 h_url_segment(h, json_string_value(v));
                 h_raw(h, "\"><code>");
@@ -299,8 +304,10 @@ int page_detectors(adm_req *q)
                                 {"hits", "Hits (live)", 'N'},
                                 {"events", "Verdict events", 'N'},
                                 {"clients", "Clients", 'N'},
-                                {"last", "Last event", 'T'}};
-    table(&h, rows, cols, 5, "No detector.");
+                                {"last", "Last event", 'T'},
+                                {"last_ip", "Last client", 'T'},
+                                {"last_session_id", "Its session id", 'L'}};
+    table(&h, rows, cols, 7, "No detector.");
     json_decref(rows);
     return page_end(q, &h);
 }
@@ -317,6 +324,11 @@ int page_top(adm_req *q)
     bars(&h, paths, "path", "count", "Paths most requested by attackers");
     static const tcol path_cols[] = {{"path", "Path", 'C'}, {"count", "Requests", 'N'}};
     table(&h, paths, path_cols, 2, "No request recorded.");
+    h_raw(&h, "<h2>Clients with the most recorded requests</h2>");
+    static const tcol client_cols[] = {{"ip", "IP address", 'T'},
+                                       {"session_id", "Session id", 'L'},
+                                       {"count", "Requests", 'N'}};
+    table(&h, json_object_get(o, "clients"), client_cols, 3, "No request recorded.");
     h_raw(&h, "<h2>Query strings</h2>");
     static const tcol query_cols[] = {{"query", "Query", 'C'}, {"count", "Requests", 'N'}};
     table(&h, json_object_get(o, "queries"), query_cols, 2, "No query string recorded.");

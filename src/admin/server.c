@@ -206,8 +206,8 @@ static int add_routes(admin_server *a, char *err, size_t n)
     return 0;
 }
 
-/* The first address with the port bound (the configured one may be 0). Not "listening on":
- * that line is the application's. */
+/* The first address with the port bound (the configured one may be 0). On stderr, and not
+ * "listening on": stdout's first line is the application's address, which scripts read. */
 static void print_url(const char *listen, int port)
 {
     size_t len = strcspn(listen, ",");
@@ -216,8 +216,7 @@ static void print_url(const char *listen, int port)
     const char *host = host_len == 0 || (host_len == 1 && *listen == '*') ? "127.0.0.1" : listen;
     if (host != listen)
         host_len = (int)strlen(host);
-    printf("mitsu: admin dashboard at http://%.*s:%d/\n", host_len, host, port);
-    fflush(stdout);
+    fprintf(stderr, "mitsu: admin dashboard at http://%.*s:%d/\n", host_len, host, port);
 }
 
 admin_server *admin_new(const admin_options *o, char *err, size_t n)
