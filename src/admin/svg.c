@@ -62,7 +62,7 @@ void svg_series(hbuf *h, const char *title, const int64_t *values, size_t n, int
 void svg_hbars(hbuf *h, const char *title, const char *const *labels, const int64_t *values,
                size_t n)
 {
-    enum { ROW = 22, LABEL_W = 220 };
+    enum { ROW = 22, LABEL_W = 220, LABEL_MAX = 36 };
     int height = (int)(n ? n : 1) * ROW + 8;
     int64_t max = largest(values, n);
     int64_t top = max > 0 ? max : 1;
@@ -71,12 +71,18 @@ void svg_hbars(hbuf *h, const char *title, const char *const *labels, const int6
     for (size_t i = 0; i < n; i++) {
         int y = 4 + (int)i * ROW;
         double bw = (double)values[i] * plot_w / (double)top;
-        /* A label is attacker text at worst: escaped, and cut so that it stays in its row. */
-        char cut[40];
-        snprintf(cut, sizeof cut, "%s", labels[i] ? labels[i] : "");
+        /* A label is attacker text at worst: escaped, and cut (at a character, not inside
+         * one) so that it stays in its row. */
+        const char *label = labels[i] ? labels[i] : "";
+        size_t len = strlen(label);
+        if (len > LABEL_MAX) {
+            len = LABEL_MAX;
+            while (len > 0 && ((unsigned char)label[len] & 0xC0) == 0x80)
+                len--;
+        }
         h_printf(h, "<text class=\"label\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_W - 6,
                  y + 15);
-        h_text(h, cut);
+        h_textn(h, label, len);
         h_printf(h, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\"/>",
                  LABEL_W, y + 2, bw, ROW - 6);
         h_printf(h, "<text class=\"label\" x=\"%.1f\" y=\"%d\">%lld</text>", LABEL_W + bw + 4,
