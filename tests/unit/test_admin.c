@@ -170,31 +170,16 @@ static void setup_sqlite(void)
 static void setup_pg(void)
 {
     T.pg = 1;
-    if (!pg_base())
-        return;
-    mitsu_db *db = mitsu_db_open(pg_base(), NULL, 0);
-    cr_assert_not_null(db);
     snprintf(T.schema, sizeof T.schema, "adm%ld", (long)getpid());
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", T.schema,
-             T.schema);
-    cr_assert_eq(mitsu_db_script(db, sql), 0, "%s", mitsu_db_error(db));
-    mitsu_db_close(db);
-    snprintf(T.url, sizeof T.url, "%s%soptions=-csearch_path%%3D%s", pg_base(),
-             strchr(pg_base(), '?') ? "&" : "?", T.schema);
+    if (pg_base())
+        pg_schema_create(T.schema, T.url, sizeof T.url);
 }
 
 static void teardown(void)
 {
     admin_free(T.admin);
-    if (T.pg && pg_base() && T.schema[0]) {
-        mitsu_db *db = mitsu_db_open(pg_base(), NULL, 0);
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", T.schema);
-        if (db)
-            mitsu_db_script(db, sql);
-        mitsu_db_close(db);
-    }
+    if (T.pg && pg_base())
+        pg_schema_drop(T.schema);
     remove_tree(T.dir);
     memset(&T, 0, sizeof T);
 }
