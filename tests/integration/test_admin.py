@@ -31,9 +31,11 @@ def free_port():
 class Admin:
     """The app with its admin listener on a port of the test's choosing."""
 
-    def __init__(self, token=TOKEN):
+    def __init__(self, token=TOKEN, journal=None):
         self.port = free_port()
         env = {"MITSU_ADMIN_LISTEN": "127.0.0.1:%d" % self.port, "MITSU_JOURNAL_LOG": "off"}
+        if journal:
+            env["MITSU_JOURNAL_DB"] = journal
         if token is not None:
             env["MITSU_ADMIN_TOKEN"] = token
         self.srv = Server(binary=APP, env=env)
@@ -249,6 +251,35 @@ def the_api_shows_the_attacker_and_escapes_nothing_away():
         status, _, page = adm.get("/clients/" + sid, token=TOKEN)
         assert status == 200 and sid in page and ip in page
         assert "%3Cscript%3E" in page and "<script>alert" not in page
+
+
+def psql(url, sql):
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", "SET client_min_messages"
+                    " = warning; " + sql], check=True, stdout=subprocess.DEVNULL, timeout=30)
+
+
+@test
+def the_dashboard_reads_a_postgresql_management_database():
+    base = os.environ.get("MITSU_TEST_PG_URL")
+    if not base:
+        print("SKIPPED: MITSU_TEST_PG_URL is not set (scripts/pg-test-server.sh)")
+        return
+    schema = "admin_it_%d" % os.getpid()
+    psql(base, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s" % (schema, schema))
+    try:
+        url = "%s%soptions=-csearch_path%%3D%s" % (base, "&" if "?" in base else "?", schema)
+        with Admin(journal=url) as adm:
+            ip, sid = make_attacker(adm)
+            client = adm.api("/api/client/" + sid)
+            assert client["client"]["ip"] == ip and len(client["requests"]) == 3, client
+            top = adm.api("/api/top")
+            assert {"path": "/pages/x", "count": 1} in top["paths"], top
+            assert {"query": "q=%3Cscript%3Ealert(1)%3C/script%3E", "count": 1} in top["queries"]
+            for path in PAGES[:2] + ["/clients/" + sid, "/detectors", "/top"]:
+                status, _, page = adm.get(path, token=TOKEN)
+                assert status == 200 and sid in page and ip in page, (path, status)
+    finally:
+        psql(base, "DROP SCHEMA IF EXISTS %s CASCADE" % schema)
 
 
 def npm_install():
