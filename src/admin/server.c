@@ -139,6 +139,14 @@ static int unauthorized(adm_req *q)
     return page ? adm_redirect(q, "/login") : refuse(q, 401);
 }
 
+/* Read-only at the connection: a bug here can never write to the management database. */
+static int make_read_only(mitsu_db *db)
+{
+    return mitsu_db_script(db, mitsu_db_kind(db) == MITSU_DB_SQLITE
+                                   ? "PRAGMA query_only = ON"
+                                   : "SET default_transaction_read_only = on");
+}
+
 static int on_request(http_exchange *ex, void *ctx)
 {
     admin_server *a = ctx;
@@ -160,12 +168,15 @@ static int on_request(http_exchange *ex, void *ctx)
     if (hr->query.len &&
         form_parse_urlencoded(ex->arena, hr->query.base, hr->query.len, 32, &q->query) < 0)
         return -1;
-    if (a->db && !spec->open)
+    if (a->db && !spec->open) {
         q->db = db_handle(a->db, ex->arena); /* its cursors end with the request */
+        /* PostgreSQL: a session the database layer re-established since would be writable */
+        if (q->db && mitsu_db_kind(q->db) == MITSU_DB_POSTGRESQL && make_read_only(q->db) < 0)
+            return -1;
+    }
     return spec->fn(q);
 }
 
-/* Read-only at the connection: a bug here can never write to the management database. */
 static db_conn *open_db(const char *url, char *err, size_t n)
 {
     db_conn *c = db_conn_open(url, NULL, err, n);
@@ -174,11 +185,7 @@ static db_conn *open_db(const char *url, char *err, size_t n)
     arena a;
     arena_init(&a, 1024);
     mitsu_db *db = db_handle(c, &a);
-    int rc = -1;
-    if (db)
-        rc = mitsu_db_script(db, mitsu_db_kind(db) == MITSU_DB_SQLITE
-                                     ? "PRAGMA query_only = ON"
-                                     : "SET default_transaction_read_only = on");
+    int rc = db ? make_read_only(db) : -1;
     if (rc != 0)
         snprintf(err, n, "cannot make the connection read-only: %s",
                  db ? mitsu_db_error(db) : "out of memory");
