@@ -207,17 +207,24 @@ json_t *data_attackers(adm_req *q, long limit, int *status)
     return a ? a : fail(NULL, status, 500);
 }
 
-/* A whole session id, or an IP address (its client seen last). */
+/* A whole session id, a prefix of one (6+ hex digits, naming one client), or an IP address
+ * (its client seen last): as the mitsu command takes a CLIENT. */
 static json_t *find_client(adm_req *q, const char *ref)
 {
     size_t len = strlen(ref);
-    int sid = len == 32 && strspn(ref, "0123456789abcdef") == 32;
-    mitsu_rows *r = sid ? mitsu_db_query(q->db, "SELECT " CLIENT_COLUMNS " FROM clients"
-                                                " WHERE sid = ?", MITSU_TEXT(ref))
-                        : mitsu_db_query(q->db, "SELECT " CLIENT_COLUMNS " FROM clients"
-                                                " WHERE ip = ? ORDER BY last_seen DESC LIMIT 1",
-                                         MITSU_TEXT(ref));
-    return rows_array(r, client_cols, 10);
+    int hex = len >= 6 && len <= 32 && strspn(ref, "0123456789abcdef") == len;
+    char pattern[40];
+    snprintf(pattern, sizeof pattern, "%s%%", ref);
+    json_t *found = rows_array(
+        hex ? mitsu_db_query(q->db, "SELECT " CLIENT_COLUMNS " FROM clients WHERE sid LIKE ?"
+                                    " ORDER BY sid LIMIT 2", MITSU_TEXT(pattern))
+            : mitsu_db_query(q->db, "SELECT " CLIENT_COLUMNS " FROM clients"
+                                    " WHERE ip = ? ORDER BY last_seen DESC LIMIT 1",
+                             MITSU_TEXT(ref)),
+        client_cols, 10);
+    if (found && json_array_size(found) > 1)
+        json_array_clear(found); /* an ambiguous prefix names nobody */
+    return found;
 }
 
 json_t *data_client(adm_req *q, const char *ref, long limit, int *status)

@@ -271,6 +271,12 @@ BACKEND_TEST(the_api_reads_attackers_clients_detectors_and_top_paths)
     json_decref(v);
     cr_assert_eq(get_json("/api/client/" "00000000000000000000000000000000", &v), 404);
     json_decref(v);
+    cr_assert_eq(get_json("/api/client/0123456789", &v), 200, "a unique prefix");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(v, "client"), "ip")),
+                     "192.0.2.66");
+    json_decref(v);
+    cr_assert_eq(get_json("/api/client/01234", &v), 404, "too short to be a prefix");
+    json_decref(v);
 
     cr_assert_eq(get_json("/api/overview?range=3600&buckets=12", &v), 200);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(v, "totals"), "clients")), 2);
