@@ -11,6 +11,7 @@
 
 #include "db/db.h"
 #include "honeypot/hp.h"
+#include "honeypot/metrics.h"
 
 const char *const hp_kind_names[HP_KIND__MAX] = {"suspicious", "attack"};
 
@@ -136,6 +137,7 @@ static void add_hit(hp_request *r, uint8_t id, enum hp_kind kind, double score,
         r->caphits = cap;
     }
     r->hits[r->nhits++] = (hp_hit){id, kind, score, evidence ? evidence : ""};
+    hp_metrics_hit(id);
 }
 
 void hp_report(hp_request *r, const hp_detector *d, enum hp_kind kind, double score,

@@ -418,8 +418,8 @@ int http_server_run(http_server *s)
     /* Workers inherit the mask, so the signals reach only the signalfd below. */
     pthread_sigmask(SIG_BLOCK, &set, &old);
     signal(SIGPIPE, SIG_IGN);
-    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0) {
+    int sfd = s->cfg.no_signals ? -1 : signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0 && !s->cfg.no_signals) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return -1;
     }
@@ -447,7 +447,8 @@ int http_server_run(http_server *s)
     http_server_stop(s);
     for (int i = 0; i < started; i++)
         pthread_join(s->workers[i].thread, NULL);
-    close(sfd);
+    if (sfd >= 0)
+        close(sfd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return started == s->nworkers ? 0 : -1;
 }

@@ -81,6 +81,8 @@ typedef struct http_server_config {
     size_t raw_limit;          /* bytes of a refused request given to on_reject */
     int max_held;              /* per worker: responses http_response_delay() may hold at once */
     int quiet;                 /* 1: do not print the listening URLs */
+    int no_signals;            /* 1: a second server in the process: SIGTERM/SIGINT stay the
+                                * first's (still blocked here); only http_server_stop ends it */
     http_request_fn on_request;
     /* May be NULL. Called once the head is parsed, before any body is read: the body limit for
      * this request (at most limits.max_body, which the parser enforces first). */
@@ -103,7 +105,8 @@ int http_server_port(const http_server *s);
 
 /* Runs the workers until SIGTERM or SIGINT (or http_server_stop), then drains: stops
  * accepting, lets requests in flight finish (up to shutdown_timeout_ms) and returns 0.
- * Blocks those signals in the calling thread and waits for them itself. */
+ * Blocks those signals in the calling thread and waits for them itself (with no_signals: only
+ * blocks them, so that they reach the server that waits for them). */
 int http_server_run(http_server *s);
 
 /* Asks a running server to shut down gracefully; async-signal-safe. */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "db/db.h"
 #include "honeypot/hp.h"
 #include "journal/journal.h"
@@ -105,6 +106,41 @@ static int attach_journal(mitsu_app *app, hp_engine *hp)
     return 0;
 }
 
+static void free_admin(void *p)
+{
+    admin_free(p);
+}
+
+/* The admin listener, only with a token: without one there is nothing to serve it to. Bound
+ * now so that a taken port shows at start-up; it serves once mitsu_run starts. */
+static int attach_admin(mitsu_app *app, hp_engine *hp)
+{
+    const char *token = config_get_str(app->cfg, "admin", "token");
+    if (!token || !*token)
+        return 0;
+    recorder *rec = NULL;
+    for (size_t i = 0; i < app->nowned; i++)
+        if (app->owned[i].free == free_recorder)
+            rec = app->owned[i].p;
+    admin_options o = {.listen = config_get_str(app->cfg, "admin", "listen"),
+                       .token = token,
+                       .db_url = rec ? config_get_str(app->cfg, "journal", "db") : NULL,
+                       .hp = hp,
+                       .jr = rec ? rec->jr : NULL};
+    char err[512];
+    admin_server *a = admin_new(&o, err, sizeof err);
+    if (!a) {
+        fprintf(stderr, "mitsu: admin: %s\n", err);
+        return -1;
+    }
+    if (web_app_own(app, a, free_admin) < 0) {
+        admin_free(a);
+        return -1;
+    }
+    app->admin = a;
+    return 0;
+}
+
 mitsu_app *mitsu_app_new(const char *config_path)
 {
     config *cfg = config_load(config_path, NULL, stderr);
@@ -121,7 +157,7 @@ mitsu_app *mitsu_app_new(const char *config_path)
         fprintf(stderr, "mitsu: honeypot: %s\n", err);
         goto fail;
     }
-    if (attach_journal(app, hp) < 0)
+    if (attach_journal(app, hp) < 0 || attach_admin(app, hp) < 0)
         goto fail;
     return app;
 fail:
@@ -131,7 +167,13 @@ fail:
 
 int mitsu_run(mitsu_app *app)
 {
-    return web_app_run(app);
+    if (app->admin && admin_start(app->admin) < 0) {
+        fprintf(stderr, "mitsu: admin: cannot start its thread\n");
+        return 1;
+    }
+    int rc = web_app_run(app);
+    admin_stop(app->admin); /* stops with the application, on the application's SIGTERM */
+    return rc;
 }
 
 void mitsu_app_free(mitsu_app *app)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "web/metrics.h"
 #include "web/web.h"
 
 static int grow_push(void **items, size_t *count, size_t size, const void *item)
@@ -385,12 +386,14 @@ static int on_request(http_exchange *ex, void *ctx)
     if (app->guard.after)
         app->guard.after(req, res, app->guard.ctx);
     save_session(req, res);
+    web_metrics_count(ex->res.status, req->decoy);
     return 0;
 }
 
 static void on_reject(const http_rejection *r, void *ctx)
 {
     mitsu_app *app = ctx;
+    web_metrics_count(r->status, 0);
     if (app->guard.reject)
         app->guard.reject(r, app->guard.ctx);
 }

@@ -44,11 +44,12 @@ struct mitsu_app {
     web_guard guard;
     void *db_pairs; /* the database layer's named pairs, set by the composition root */
     void *honeypot; /* the honeypot engine, set when it attaches */
+    void *admin;    /* the admin listener, when [admin] token is set (composition root) */
     http_server_config server_cfg;
     http_server *server;
     router *routes;
     router *decoy_routes;       /* what diverted requests see first: mitsu_decoy_route() */
-    struct owned { void *p; void (*free)(void *); } owned[4]; /* layers above, freed with us */
+    struct owned { void *p; void (*free)(void *); } owned[8]; /* layers above, freed with us */
     size_t nowned;
     uint64_t default_max_body;  /* [server] max_body */
     uint64_t largest_max_body;  /* over all routes: what the parser must let through */

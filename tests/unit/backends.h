@@ -10,6 +10,9 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "mitsu.h"
 
 static const char *pg_base(void)
 {
@@ -30,6 +33,31 @@ static inline void remove_tree(const char *dir)
 {
     if (dir[0])
         nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh schema named schema on the PostgreSQL server, and into url a URL that puts it first
+ * on the search path: each test gets empty tables. */
+static inline void pg_schema_create(const char *schema, char *url, size_t n)
+{
+    mitsu_db *db = mitsu_db_open(pg_base(), NULL, 0);
+    cr_assert_not_null(db, "cannot open MITSU_TEST_PG_URL");
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+             schema);
+    cr_assert_eq(mitsu_db_script(db, sql), 0, "%s", mitsu_db_error(db));
+    mitsu_db_close(db);
+    snprintf(url, n, "%s%soptions=-csearch_path%%3D%s", pg_base(),
+             strchr(pg_base(), '?') ? "&" : "?", schema);
+}
+
+static inline void pg_schema_drop(const char *schema)
+{
+    mitsu_db *db = mitsu_db_open(pg_base(), NULL, 0);
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+    if (db)
+        mitsu_db_script(db, sql);
+    mitsu_db_close(db);
 }
 
 #define BACKEND_TEST(name)                                                               \

@@ -54,28 +54,15 @@ static void setup_pg(void)
     if (!pg_base())
         return;
     static int counter;
-    mitsu_db *admin = must_open(pg_base());
     snprintf(T.schema, sizeof T.schema, "jr%ld_%d", (long)getpid(), counter++);
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", T.schema,
-             T.schema);
-    cr_assert_eq(mitsu_db_script(admin, sql), 0, "%s", mitsu_db_error(admin));
-    snprintf(T.url, sizeof T.url, "%s%soptions=-csearch_path%%3D%s", pg_base(),
-             strchr(pg_base(), '?') ? "&" : "?", T.schema);
-    mitsu_db_close(admin);
+    pg_schema_create(T.schema, T.url, sizeof T.url);
 }
 
 
 static void teardown(void)
 {
-    if (T.pg && pg_base() && T.schema[0]) {
-        mitsu_db *admin = mitsu_db_open(pg_base(), NULL, 0);
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", T.schema);
-        if (admin)
-            mitsu_db_script(admin, sql);
-        mitsu_db_close(admin);
-    }
+    if (T.pg && pg_base() && T.schema[0])
+        pg_schema_drop(T.schema);
     remove_tree(T.dir);
     memset(&T, 0, sizeof T);
 }

@@ -1,0 +1,85 @@
+/* HTML built by appending to a buffer: every piece of data is escaped on its way in, since what
+ * the dashboard shows (paths, payloads, evidence) was written by attackers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin/internal.h"
+
+static void put(hbuf *h, const char *s, size_t len)
+{
+    if (!h->oom && buf_append(&h->b, s, len) < 0)
+        h->oom = 1;
+}
+
+void h_raw(hbuf *h, const char *s)
+{
+    put(h, s, strlen(s));
+}
+
+void h_textn(hbuf *h, const char *s, size_t len)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        case '\0': rep = "\xef\xbf\xbd"; break; /* U+FFFD: a NUL has no place in a page */
+        default: continue;
+        }
+        put(h, s + from, i - from);
+        h_raw(h, rep);
+        from = i + 1;
+    }
+    put(h, s + from, len - from);
+}
+
+void h_text(hbuf *h, const char *s)
+{
+    if (s)
+        h_textn(h, s, strlen(s));
+}
+
+void h_printf(hbuf *h, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        h->oom = 1;
+    else
+        put(h, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+void h_url_segment(hbuf *h, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            put(h, s, 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            put(h, esc, 3);
+        }
+    }
+}
+
+void adm_time_text(int64_t ms, char *out, size_t n)
+{
+    struct tm tm;
+    time_t t = (time_t)(ms / 1000);
+    char date[24];
+    if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        snprintf(out, n, "%s", "");
+    else
+        snprintf(out, n, "%s.%03dZ", date, (int)(ms % 1000));
+}
