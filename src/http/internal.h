@@ -4,6 +4,7 @@
 #define MITSU_HTTP_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "http/server.h"
@@ -89,6 +90,9 @@ struct http_server {
     int port;
     int stop_fd;            /* eventfd: written once to stop every worker */
     volatile int stopping;
+    sigset_t caller_mask;   /* the creating thread's signal mask before SIGINT/SIGTERM were
+                             * blocked for the signalfd; restored when run returns */
+    int masked;             /* caller_mask holds it */
 };
 
 int64_t http_now_ms(void);

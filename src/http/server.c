@@ -220,6 +220,15 @@ http_server *http_server_new(const http_server_config *cfg, char *errbuf, size_t
             goto fail;
         }
     }
+    /* Blocked from before the address is announced: a SIGTERM sent as soon as a supervisor
+     * reads it stays pending for run's signalfd instead of killing the process. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(cfg->no_signals ? SIG_SETMASK : SIG_BLOCK, cfg->no_signals ? NULL : &sigs,
+                    &s->caller_mask);
+    s->masked = 1;
     const char *spec = cfg->listen ? cfg->listen : "";
     int naddrs = 0;
     while (*spec) {
@@ -266,6 +275,8 @@ http_server *http_server_new(const http_server_config *cfg, char *errbuf, size_t
         fflush(stdout);
     return s;
 fail:
+    if (s->masked)
+        pthread_sigmask(SIG_SETMASK, &s->caller_mask, NULL);
     http_server_free(s);
     return NULL;
 }
@@ -411,16 +422,16 @@ void http_server_stop(http_server *s)
 
 int http_server_run(http_server *s)
 {
-    sigset_t set, old;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     /* Workers inherit the mask, so the signals reach only the signalfd below. */
-    pthread_sigmask(SIG_BLOCK, &set, &old);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     int sfd = s->cfg.no_signals ? -1 : signalfd(-1, &set, SFD_CLOEXEC);
     if (sfd < 0 && !s->cfg.no_signals) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_sigmask(SIG_SETMASK, &s->caller_mask, NULL);
         return -1;
     }
     int started = 0;
@@ -449,7 +460,7 @@ int http_server_run(http_server *s)
         pthread_join(s->workers[i].thread, NULL);
     if (sfd >= 0)
         close(sfd);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &s->caller_mask, NULL);
     return started == s->nworkers ? 0 : -1;
 }
 
