@@ -53,7 +53,8 @@ typedef struct tinfo {
 static int table_info(mitsu_db *db, arena *a, const char *table, tinfo *ti)
 {
     memset(ti, 0, sizeof *ti);
-    mitsu_rows *r = mitsu_db_query(db, "SELECT name, pk FROM pragma_table_info(?) ORDER BY pk, cid",
+    mitsu_rows *r = mitsu_db_query(db, "SELECT name, pk FROM pragma_table_info(?)"
+                                   " ORDER BY pk = 0, pk, cid",
                                    MITSU_TEXT(table));
     if (!r)
         return -1;

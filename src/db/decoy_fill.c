@@ -449,7 +449,7 @@ static int prepare_columns(filler *f, table_gen *tg)
         colgen *cg = &tg->cols[i];
         memset(cg, 0, sizeof *cg);
         cg->col = &t->cols[i];
-        fake_classify(cg->col->name, cg->col->type, &cg->fc);
+        fake_classify(t->name, cg->col->name, cg->col->type, &cg->fc);
         cg->fc.unique = cg->col->unique;
         cg->src = cg->col->generated ? SRC_OMIT : cg->col->fk >= 0 ? SRC_FK : SRC_FAKE;
         if (cg->src == SRC_FAKE && (load_vocab(f, t, cg) < 0 ||
@@ -497,6 +497,7 @@ static int fill_table(filler *f, const dm_table *t)
     for (size_t k = 0; rc == 0 && k < t->nfks; k++)
         rc = load_parent(f, &t->fks[k], &tg.parents[k]);
     if (rc == 0) {
+        fake_new_table(&f->g);
         choose_honey(f, &tg);
         rc = insert_rows(f, &tg);
     }

@@ -14,7 +14,8 @@
 const char *const fake_kind_names[FAKE_KIND__MAX] = {
     "integer", "real", "boolean", "text", "blob", "first name", "last name", "full name",
     "username", "email", "phone", "street", "city", "zip", "country", "address", "date",
-    "timestamp", "amount", "password hash", "api key", "iban", "card number", "prose", "title"};
+    "timestamp", "amount", "password hash", "api key", "iban", "card number", "prose", "title",
+    "label"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -49,6 +50,10 @@ static const char *const words[] = {
     "training", "onboarding", "feedback", "priority", "deadline", "draft", "final", "notes",
     "call", "office", "travel", "request", "planning", "migration", "release", "support",
     "ticket", "policy", "audit", "summary", "call back", "next week", "on hold"};
+static const char *const labels[] = {
+    "Operations", "Research", "Logistics", "Finance", "Marketing", "Support", "Engineering",
+    "Facilities", "Procurement", "Legal", "Quality", "Training", "Platform", "Analytics",
+    "Security", "Partnerships"};
 static const char *const domains[] = {"example.com", "example.org", "example.net",
                                       "mail.example.com", "corp.example.com"};
 
@@ -66,6 +71,7 @@ void fake_seed(fake_rng *g, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         g->s[i] = splitmix64(&seed);
+    g->persona = splitmix64(&seed);
 }
 
 static uint64_t rotl(uint64_t x, int k)
@@ -84,6 +90,11 @@ uint64_t fake_next(fake_rng *g)
     s[2] ^= t;
     s[3] = rotl(s[3], 45);
     return result;
+}
+
+void fake_new_table(fake_rng *g)
+{
+    g->persona = fake_next(g);
 }
 
 uint64_t fake_below(fake_rng *g, uint64_t n)
@@ -190,7 +201,19 @@ static enum fake_store store_of(const char *type)
     return FAKE_AS_TEXT;
 }
 
-void fake_classify(const char *name, const char *type, fake_column *out)
+/* Tables whose rows are people: their "name" is a person's. */
+static int people(const char *table)
+{
+    static const char *const kinds[] = {"employee*", "user*", "people", "person*", "customer*",
+                                        "client*", "contact*", "staff", "member*", "account*",
+                                        "author*", "patient*", "student*", "owner*", "manager*",
+                                        "admin*", "partner*", "worker*", "profile*", NULL};
+    char t[128];
+    normalize(table, t, sizeof t);
+    return any_word(t, kinds);
+}
+
+void fake_classify(const char *table, const char *name, const char *type, fake_column *out)
 {
     char n[128], t[64];
     normalize(name ? name : "", n, sizeof n);
@@ -221,7 +244,8 @@ void fake_classify(const char *name, const char *type, fake_column *out)
         if (out->store != FAKE_AS_TEXT && k != FAKE_MONEY && k != FAKE_DATE &&
             k != FAKE_TIMESTAMP && k != FAKE_PHONE && k != FAKE_ZIP)
             continue;
-        out->kind = k;
+        out->kind = k == FAKE_FULL_NAME && table && !people(table) && strcmp(n, "name") == 0
+                        ? FAKE_LABEL : k;
         return;
     }
 }
@@ -281,9 +305,12 @@ static void prose(fake_rng *g, char *out, size_t n)
 }
 
 /* The value before the unique suffix and the length cap. */
-static void base_value(fake_rng *g, const fake_column *c, char *out, size_t n)
+static void base_value(fake_rng *g, const fake_column *c, int64_t row, char *out, size_t n)
 {
-    const char *f = pick(g, first_names, N(first_names)), *l = pick(g, last_names, N(last_names));
+    uint64_t who = g->persona ^ (uint64_t)row * 0x9e3779b97f4a7c15ULL;
+    uint64_t hp = splitmix64(&who);
+    const char *f = first_names[hp % N(first_names)];
+    const char *l = last_names[(hp >> 32) % N(last_names)];
     int64_t year = 365LL * 86400;
     switch (c->kind) {
     case FAKE_INT:
@@ -379,6 +406,9 @@ static void base_value(fake_rng *g, const fake_column *c, char *out, size_t n)
     case FAKE_TITLE:
         snprintf(out, n, "%s", pick(g, titles, N(titles)));
         break;
+    case FAKE_LABEL:
+        snprintf(out, n, "%s", pick(g, labels, N(labels)));
+        break;
     case FAKE_KIND__MAX:
         out[0] = '\0';
         break;
@@ -398,11 +428,11 @@ static void as_store(fake_rng *g, const fake_column *c, int64_t row, char *out, 
     } else if (c->kind == FAKE_ZIP) {
         snprintf(out, n, "%d", (int)between(g, 10000, 99999));
     } else if (c->kind == FAKE_MONEY) {
-        base_value(g, c, out, n);
+        base_value(g, c, row, out, n);
     } else if (c->store == FAKE_AS_INT) {
         snprintf(out, n, "%lld", (long long)(c->unique ? row + 1 : between(g, 1, 1000)));
     } else {
-        base_value(g, c, out, n);
+        base_value(g, c, row, out, n);
     }
 }
 
@@ -447,7 +477,7 @@ int fake_value(fake_rng *g, const fake_column *c, int64_t row, char *out, size_t
         return -1;
     char tmp[512];
     if (c->store == FAKE_AS_TEXT || c->store == FAKE_AS_BLOB || c->store == FAKE_AS_BOOL)
-        base_value(g, c, tmp, sizeof tmp);
+        base_value(g, c, row, tmp, sizeof tmp);
     else
         as_store(g, c, row, tmp, sizeof tmp);
     if (c->unique && c->store == FAKE_AS_REAL)

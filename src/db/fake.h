@@ -12,7 +12,7 @@ enum fake_kind {
     FAKE_FIRST_NAME, FAKE_LAST_NAME, FAKE_FULL_NAME, FAKE_USERNAME, FAKE_EMAIL, FAKE_PHONE,
     FAKE_STREET, FAKE_CITY, FAKE_ZIP, FAKE_COUNTRY, FAKE_ADDRESS,
     FAKE_DATE, FAKE_TIMESTAMP, FAKE_MONEY, FAKE_PASSWORD, FAKE_API_KEY, FAKE_IBAN, FAKE_CARD,
-    FAKE_PROSE, FAKE_TITLE, FAKE_KIND__MAX
+    FAKE_PROSE, FAKE_TITLE, FAKE_LABEL, FAKE_KIND__MAX
 };
 extern const char *const fake_kind_names[FAKE_KIND__MAX];
 
@@ -33,13 +33,18 @@ typedef struct fake_column {
 } fake_column;
 
 /* Classifies a column by name (case-insensitive words: "email", "first_name", "salary"...) and
- * declared type ("VARCHAR(40)", "bigint", "timestamp"). */
-void fake_classify(const char *name, const char *type, fake_column *out);
+ * declared type ("VARCHAR(40)", "bigint", "timestamp"). table (may be NULL) tells a person's
+ * "name" (employees, users ...) from a thing's (departments: FAKE_LABEL). */
+void fake_classify(const char *table, const char *name, const char *type, fake_column *out);
 
-/* The generator: xoshiro256** seeded by splitmix64. */
+/* The generator: xoshiro256** seeded by splitmix64. persona: the names of one row's person
+ * (first name, last name, user name, e-mail agree) come from it and the row number. */
 typedef struct fake_rng {
     uint64_t s[4];
+    uint64_t persona;
 } fake_rng;
+/* A new persona key: call it when starting a table. */
+void fake_new_table(fake_rng *g);
 void fake_seed(fake_rng *g, uint64_t seed);
 uint64_t fake_next(fake_rng *g);
 uint64_t fake_below(fake_rng *g, uint64_t n); /* 0 .. n-1 (n > 0) */
