@@ -265,8 +265,9 @@ static int fake_cell(filler *f, colgen *cg, int64_t row, char *out, size_t n)
         int len = fake_value(&f->g, &cg->fc, row, out, n);
         if (len < 0)
             return -1;
-        if (cg->fc.store == FAKE_AS_INT && cg->fc.kind == FAKE_INT)
-            return 0; /* plain integers (counts, small codes) collide by nature */
+        if ((cg->fc.store == FAKE_AS_INT && cg->fc.kind == FAKE_INT) ||
+            cg->fc.store == FAKE_AS_BOOL)
+            return 0; /* plain integers (counts, small codes) and booleans collide by nature */
         if (!hset_has(&cg->avoid, value_key(&cg->fc, out, (size_t)len)))
             return 0;
     }
@@ -317,7 +318,8 @@ static int make_row(filler *f, table_gen *tg, int64_t row, row_vals *rv)
                                        VALUE_MAX) < 0)
                     return failed(f, NULL, "hashing a honey password for %s", cg->col->name);
             } else if (fake_cell(f, cg, row, rv->text[i], VALUE_MAX) < 0) {
-                return failed(f, NULL, "no fake value fits column %s", cg->col->name);
+                return failed(f, NULL, "no fake value fits column %s (too short for the"
+                                       " row number, or taken by the real values)", cg->col->name);
             }
             break;
         }

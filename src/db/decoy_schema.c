@@ -405,11 +405,19 @@ int dm_decoy_tables(mitsu_db *decoy, int drop, char *err, size_t n)
         if (push(&a, &names, &count, dup(&a, mitsu_rows_text(r, 0))) < 0)
             rc = -1;
     mitsu_rows_free(r);
-    if (rc == 0 && drop && !pg)
+    size_t tables = count;
+    if (rc == 0 && drop && !pg) { /* views too: they would be made again */
         rc = mitsu_db_script(decoy, "PRAGMA foreign_keys = OFF");
+        r = rc == 0 ? mitsu_db_query(decoy, "SELECT name FROM sqlite_schema WHERE type = 'view'")
+                    : NULL;
+        while (r && (rc = mitsu_rows_next(r)) == 1)
+            if (push(&a, &names, &count, dup(&a, mitsu_rows_text(r, 0))) < 0)
+                rc = -1;
+        mitsu_rows_free(r);
+    }
     for (size_t i = 0; rc == 0 && drop && i < count; i++) {
-        const char *sql = arena_printf(&a, "DROP TABLE %s%s", dm_quote(&a, names[i]),
-                                       pg ? " CASCADE" : "");
+        const char *sql = arena_printf(&a, "DROP %s %s%s", i < tables ? "TABLE" : "VIEW",
+                                       dm_quote(&a, names[i]), pg ? " CASCADE" : "");
         rc = sql && mitsu_db_script(decoy, sql) == 0 ? 0 : -1;
     }
     if (drop && !pg && mitsu_db_script(decoy, "PRAGMA foreign_keys = ON") != 0)
@@ -417,7 +425,7 @@ int dm_decoy_tables(mitsu_db *decoy, int drop, char *err, size_t n)
     arena_free(&a);
     if (rc != 0)
         return fail(decoy, "reading the decoy's tables", err, n);
-    return (int)count;
+    return (int)tables;
 }
 
 static int run_all(mitsu_db *db, char *const *sql, size_t count, char *err, size_t n)
