@@ -268,7 +268,6 @@ static void random_chars(fake_rng *g, const char *alphabet, char *out, size_t le
 
 static const char HEX[] = "0123456789abcdef";
 static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void date_text(fake_rng *g, int64_t from, int64_t to, int date_only, char *out,
                       size_t n)
@@ -525,8 +524,9 @@ static void to_b64(const unsigned char *in, size_t len, char *out, size_t n, int
     }
 }
 
-/* The characters of one '$'-separated field, as a class: digits, hex, base64, or other. */
-static const char *alphabet_of(const char *s, size_t len)
+/* The characters of one '$'-separated field, as a class: digits, hex, or letters and digits
+ * with the punctuation the field uses ('+/' base64, './' bcrypt's, '-_' URL-safe), into buf. */
+static const char *alphabet_of(const char *s, size_t len, char buf[72])
 {
     int hex = 1, digits = 1;
     for (size_t i = 0; i < len; i++) {
@@ -535,7 +535,15 @@ static const char *alphabet_of(const char *s, size_t len)
         if (!strchr(HEX, s[i]))
             hex = 0;
     }
-    return digits ? "0123456789" : hex ? HEX : B64;
+    if (digits || hex)
+        return digits ? "0123456789" : HEX;
+    size_t n = strlen(ALNUM);
+    memcpy(buf, ALNUM, n);
+    for (const char *p = "+/.-_"; *p; p++)
+        if (memchr(s, *p, len))
+            buf[n++] = *p;
+    buf[n] = '\0';
+    return buf;
 }
 
 /* An unknown scheme: same fields, same lengths, same alphabets, new characters; the short
@@ -554,7 +562,8 @@ static int same_shape(fake_rng *g, const char *shape, char *out, size_t n)
         if (keep || named) {
             memcpy(out + j, p, fl);
         } else {
-            random_chars(g, alphabet_of(p, fl), out + j, fl);
+            char alphabet[72];
+            random_chars(g, alphabet_of(p, fl, alphabet), out + j, fl);
         }
         j += fl;
         p += fl;

@@ -195,6 +195,17 @@ def a_honey_api_key_or_email_flags_too():
             e = Client(srv)
             e.get("/employees", headers={"Authorization": "Basic " + basic})
             assert e.state() == "attacker decoy\n"
+            k = Client(srv)
+            k.get("/employees", headers={"X-API-Key": tokens["api_key"][1][0]})
+            assert k.state() == "attacker decoy\n"
+            m = Client(srv)
+            m.get("/employees", cookie="remember=" + tokens["credential"][1][0])
+            assert m.state() == "attacker decoy\n"
+            j = Client(srv)
+            j.request("POST", "/search", body=('{"filter": {"email": "%s"}}' %
+                                               tokens["email"][2][0]).encode(),
+                      headers={"Content-Type": "application/json"})
+            assert j.state() == "attacker decoy\n"
     finally:
         fx.cleanup()
 

@@ -167,6 +167,8 @@ Test(fake, honey_password_hashes_verify_in_the_real_scheme)
     cr_assert_eq(fake_password_hash(&g, bcrypt, "x", h, sizeof h), (int)strlen(bcrypt));
     cr_assert_eq(strncmp(h, "$2b$12$", 7), 0, "%s", h);
     cr_assert_str_neq(h, bcrypt);
+    cr_assert_eq(strspn(h, "$./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+                 strlen(h), "bcrypt's alphabet: %s", h);
 }
 
 /* ---- decoy init, on both backends -------------------------------------------------------- */
