@@ -37,6 +37,15 @@ static int login(mitsu_req *req, mitsu_res *res)
     return mitsu_text(res, 200, ok ? "welcome\n" : "Invalid username or password\n");
 }
 
+/* A proxy's single sign-on: the user name arrives in a header the honeytoken detector does not
+ * read itself, so only mitsu_auth_result can see it. */
+static int sso(mitsu_req *req, mitsu_res *res)
+{
+    const char *user = mitsu_req_header(req, "X-Remote-User");
+    mitsu_auth_result(req, user ? user : "", 0);
+    return mitsu_text(res, 200, "Invalid username or password\n");
+}
+
 static int me(mitsu_req *req, mitsu_res *res)
 {
     const char *auth = mitsu_req_header(req, "Authorization");
@@ -91,6 +100,7 @@ int main(void)
         return 2;
     mitsu_post(app, "/login", login);
     mitsu_get(app, "/api/me", me);
+    mitsu_post(app, "/sso", sso);
     mitsu_get(app, "/employees", employees);
     mitsu_get(app, "/search", search);
     mitsu_post(app, "/employees/:id", raise_salary);

@@ -178,6 +178,23 @@ def a_honey_login_flags_and_diverts_and_the_honey_password_works_in_the_decoy():
 
 
 @test
+def a_honey_user_name_given_to_mitsu_auth_result_flags():
+    fx = Fixture()
+    try:
+        _, tokens = fx.init()
+        user, _ = tokens["credential"][1]
+        with fx.server() as srv:
+            n = Client(srv)
+            n.request("POST", "/sso", headers={"X-Remote-User": "alice"})
+            assert n.state() == "normal real\n", n.state()
+            a = Client(srv)
+            a.request("POST", "/sso", headers={"X-Remote-User": user})
+            assert a.state() == "attacker decoy\n", a.state()
+    finally:
+        fx.cleanup()
+
+
+@test
 def a_honey_api_key_or_email_flags_too():
     fx = Fixture()
     try:
