@@ -509,6 +509,42 @@ static int fill_table(filler *f, const dm_table *t)
     return rc;
 }
 
+/* Where a handle's data is: the SQLite file, or PostgreSQL's server, database and schema. */
+static int where_is(mitsu_db *db, char *out, size_t n)
+{
+    int pg = mitsu_db_kind(db) == MITSU_DB_POSTGRESQL;
+    mitsu_rows *r = mitsu_db_query(db, pg ? "SELECT current_database() || ' ' || current_schema()"
+                                            " || ' ' || COALESCE(inet_server_addr()::text, '')"
+                                            " || ' ' || COALESCE(inet_server_port(), 0)"
+                                          : "SELECT file FROM pragma_database_list"
+                                            " WHERE name = 'main'");
+    int ok = r && mitsu_rows_next(r) == 1 && mitsu_rows_text(r, 0);
+    if (ok) {
+        const char *w = mitsu_rows_text(r, 0);
+        char *resolved = pg || !*w ? NULL : realpath(w, NULL);
+        snprintf(out, n, "%s", resolved ? resolved : w);
+        free(resolved);
+    }
+    mitsu_rows_free(r);
+    return ok ? 0 : -1;
+}
+
+/* --force drops the decoy's tables: never when the "decoy" is the real database. */
+static int same_database(mitsu_db *real, mitsu_db *decoy, char *err, size_t n)
+{
+    char a[1024], b[1024];
+    if (where_is(real, a, sizeof a) != 0 || where_is(decoy, b, sizeof b) != 0) {
+        snprintf(err, n, "cannot tell where the databases are: %s",
+                 mitsu_db_error(real) ? mitsu_db_error(real) : mitsu_db_error(decoy));
+        return -1;
+    }
+    if (*a && strcmp(a, b) == 0) {
+        snprintf(err, n, "the decoy is the real database: refusing");
+        return -1;
+    }
+    return 0;
+}
+
 int db_decoy_init(mitsu_db *real, mitsu_db *decoy, const decoy_init_opts *o, char *err,
                   size_t n)
 {
@@ -517,6 +553,8 @@ int db_decoy_init(mitsu_db *real, mitsu_db *decoy, const decoy_init_opts *o, cha
                          " SQLite or both PostgreSQL): the schema check compares type names");
         return -1;
     }
+    if (same_database(real, decoy, err, n) != 0)
+        return -1;
     int have = dm_decoy_tables(decoy, 0, err, n);
     if (have < 0)
         return -1;

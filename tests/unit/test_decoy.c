@@ -492,6 +492,21 @@ BACKEND_TEST(a_decoy_with_tables_is_refused_unless_forced)
     cr_assert_eq(count(T.decoy, "SELECT COUNT(*) FROM employees"), 7);
 }
 
+BACKEND_TEST(the_real_database_is_never_taken_for_the_decoy)
+{
+    make_real();
+    char err[512];
+    cr_assert_eq(init(T.real, 5, 1, 1, NULL, err, sizeof err), -1);
+    cr_assert(strstr(err, "the decoy is the real database"), "%s", err);
+    cr_assert_eq(count(T.real, "SELECT COUNT(*) FROM employees"), 4, "untouched");
+    if (!T.pg) { /* another spelling of the same file */
+        char other[600];
+        snprintf(other, sizeof other, "sqlite:%s/./real.db", T.dir);
+        cr_assert_eq(init(other, 5, 1, 1, NULL, err, sizeof err), -1);
+        cr_assert(strstr(err, "the decoy is the real database"), "%s", err);
+    }
+}
+
 BACKEND_TEST(honeytokens_are_planted_in_the_decoy)
 {
     make_real();
