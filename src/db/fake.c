@@ -303,6 +303,8 @@ static void prose(fake_rng *g, char *out, size_t n)
         memcpy(out + len, ".", 2);
 }
 
+static int same_shape(fake_rng *g, const char *shape, char *out, size_t n);
+
 /* The value before the unique suffix and the length cap. */
 static void base_value(fake_rng *g, const fake_column *c, int64_t row, char *out, size_t n)
 {
@@ -375,10 +377,9 @@ static void base_value(fake_rng *g, const fake_column *c, int64_t row, char *out
         if (c->store == FAKE_AS_REAL)
             snprintf(out + strlen(out), n - strlen(out), ".%02d", (int)between(g, 0, 99));
         break;
-    case FAKE_PASSWORD: {
-        char pw[24];
-        random_chars(g, ALNUM, pw, 16);
-        fake_password_hash(g, c->hash_shape, pw, out, n);
+    case FAKE_PASSWORD: { /* a hash nobody's password matches, without key stretching */
+        if (fake_password_hash(g, c->hash_shape, NULL, out, n) < 0)
+            fake_password_hash(g, NULL, NULL, out, n);
         break;
     }
     case FAKE_API_KEY: {
@@ -555,15 +556,20 @@ static int same_shape(fake_rng *g, const char *shape, char *out, size_t n)
         return -1;
     const char *p = shape;
     while (*p) {
-        size_t fl = strcspn(p, "$");
-        int keep = fl <= 8 || (fl < 12 && strspn(p, "0123456789") == fl && fl <= 7);
-        int named = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-_") == fl && fl <= 16 &&
-                    strpbrk(p, "-_") && strpbrk(p, "-_") < p + fl;
-        if (keep || named) {
+        size_t fl = strcspn(p, "$"), pad = 0;
+        while (pad < fl && p[fl - 1 - pad] == '=')
+            pad++; /* base64 padding stays padding */
+        /* Kept: the scheme's name (the first field), a cost ("12", "600000"), parameters
+         * ("v=19", "m=65536,t=3,p=4"). Redrawn: everything else (salts, hashes). */
+        int first = j == 0 || (j == 1 && out[0] == '$');
+        int cost = fl <= 7 && strspn(p, "0123456789") >= fl;
+        int params = (fl - pad && memchr(p, '=', fl - pad)) || memchr(p, ',', fl);
+        if ((first && fl <= 20) || cost || (params && fl <= 40)) {
             memcpy(out + j, p, fl);
         } else {
             char alphabet[72];
-            random_chars(g, alphabet_of(p, fl, alphabet), out + j, fl);
+            random_chars(g, alphabet_of(p, fl - pad, alphabet), out + j, fl - pad);
+            memset(out + j + fl - pad, '=', pad);
         }
         j += fl;
         p += fl;
@@ -574,53 +580,72 @@ static int same_shape(fake_rng *g, const char *shape, char *out, size_t n)
     return (int)j;
 }
 
-static int pbkdf2(const char *pw, const unsigned char *salt, size_t slen, int iter,
+/* The digest of password (NULL: random bytes, for rows whose password nobody is to know: the
+ * same look without the key stretching). */
+static int pbkdf2(fake_rng *g, const char *pw, const unsigned char *salt, size_t slen, int iter,
                   unsigned char dk[32])
 {
+    if (!pw) {
+        for (int i = 0; i < 32; i++)
+            dk[i] = (unsigned char)fake_next(g);
+        return 0;
+    }
     return PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, (int)slen, iter, EVP_sha256(), 32, dk) == 1
                ? 0 : -1;
+}
+
+/* The length of field k ('$'-separated) of shape, or dflt when it has none that fits. */
+static size_t field_len(const char *shape, int k, size_t dflt, size_t max)
+{
+    for (int i = 0; shape && i < k && (shape = strchr(shape, '$')); i++)
+        shape++;
+    size_t len = shape ? strcspn(shape, "$") : 0;
+    return len >= 4 && len <= max ? len : dflt;
+}
+
+static int cost(const char *s)
+{
+    int iter = s ? atoi(s) : 0;
+    return iter >= 1 && iter <= 1000000 ? iter : 1000;
 }
 
 int fake_password_hash(fake_rng *g, const char *shape, const char *password, char *out,
                        size_t n)
 {
     unsigned char dk[32];
-    char salt[23], b64[64];
-    random_chars(g, ALNUM, salt, 22);
+    char salt[65], b64[64];
+    int len = -1;
     if (shape && strlen(shape) == 64 && strspn(shape, HEX) == 64) {
-        SHA256((const unsigned char *)password, strlen(password), dk);
         if (n < 65)
             return -1;
+        if (password)
+            SHA256((const unsigned char *)password, strlen(password), dk);
+        else
+            pbkdf2(g, NULL, NULL, 0, 0, dk);
         for (int i = 0; i < 32; i++)
             snprintf(out + 2 * i, 3, "%02x", dk[i]);
         return 64;
     }
-    int iter = 1000;
     if (!shape || strncmp(shape, "pbkdf2_sha256$", 14) == 0) {
-        if (shape)
-            iter = atoi(shape + 14);
-        if (iter < 1 || iter > 1000000)
-            iter = 1000;
-        if (pbkdf2(password, (const unsigned char *)salt, 22, iter, dk) < 0)
+        int iter = cost(shape ? shape + 14 : NULL);
+        size_t sl = field_len(shape, 2, 22, 64); /* the real salts' length: honey rows blend in */
+        random_chars(g, ALNUM, salt, sl);
+        if (pbkdf2(g, password, (const unsigned char *)salt, sl, iter, dk) < 0)
             return -1;
         to_b64(dk, 32, b64, sizeof b64, 0);
-        int len = snprintf(out, n, "pbkdf2_sha256$%d$%s$%s", iter, salt, b64);
-        return len > 0 && (size_t)len < n ? len : -1;
-    }
-    if (strncmp(shape, "$pbkdf2-sha256$", 15) == 0) {
-        iter = atoi(shape + 15);
-        if (iter < 1 || iter > 1000000)
-            iter = 1000;
+        len = snprintf(out, n, "pbkdf2_sha256$%d$%s$%s", iter, salt, b64);
+    } else if (strncmp(shape, "$pbkdf2-sha256$", 15) == 0) {
+        int iter = cost(shape + 15);
         unsigned char raw[16];
         for (int i = 0; i < 16; i++)
             raw[i] = (unsigned char)fake_next(g);
-        char s64[32];
-        to_b64(raw, 16, s64, sizeof s64, 1);
-        if (pbkdf2(password, raw, 16, iter, dk) < 0)
+        to_b64(raw, 16, salt, sizeof salt, 1);
+        if (pbkdf2(g, password, raw, 16, iter, dk) < 0)
             return -1;
         to_b64(dk, 32, b64, sizeof b64, 1);
-        int len = snprintf(out, n, "$pbkdf2-sha256$%d$%s$%s", iter, s64, b64);
-        return len > 0 && (size_t)len < n ? len : -1;
+        len = snprintf(out, n, "$pbkdf2-sha256$%d$%s$%s", iter, salt, b64);
+    } else {
+        return same_shape(g, shape, out, n);
     }
-    return same_shape(g, shape, out, n);
+    return len > 0 && (size_t)len < n ? len : -1;
 }

@@ -55,9 +55,10 @@ uint64_t fake_below(fake_rng *g, uint64_t n); /* 0 .. n-1 (n > 0) */
 int fake_value(fake_rng *g, const fake_column *c, int64_t row, char *out, size_t n);
 
 /* A password hash of password in the scheme of shape (NULL: "pbkdf2_sha256$ITER$SALT$HASH",
- * Django's, with a low iteration count when shape gives none): exact for the schemes mitsu can
- * compute (pbkdf2_sha256$..., $pbkdf2-sha256$..., 64 hex digits of SHA-256(password)), else a
- * value of the same shape. Returns the length, or -1. */
+ * Django's, 1000 iterations): exact for the schemes mitsu can compute (pbkdf2_sha256$...,
+ * $pbkdf2-sha256$..., 64 hex digits of SHA-256(password)), with the shape's cost and salt
+ * length; else a value of the same shape. password NULL: random digest bytes (no one's
+ * password, and no key stretching). Returns the length, or -1. */
 int fake_password_hash(fake_rng *g, const char *shape, const char *password, char *out,
                        size_t n);
 
