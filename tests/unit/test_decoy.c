@@ -547,6 +547,8 @@ BACKEND_TEST(honeytokens_are_planted_in_the_decoy)
         mail += strcmp(t.kind[i], "email") == 0;
     }
     mitsu_db_close(db);
+    cr_assert_eq(count(T.decoy, "SELECT COUNT(DISTINCT length(password_hash)) FROM users"), 1,
+                 "honey rows' hashes look like the others");
     cr_assert_eq(cred, 2);
     cr_assert_eq(key, 2);
     cr_assert_eq(mail, 2);
