@@ -166,3 +166,37 @@ Test(honeytoken, kinds_parse_and_an_empty_set_finds_nothing)
     set_free(s);
     ht_fini(h);
 }
+
+/* Authorization with any scheme, Basic decoded, the usual API key headers; other headers are
+ * not read (their values are not the client's secrets). */
+static int header_hits(const char *name, const char *value)
+{
+    probe p;
+    start(&p);
+    http_header h = {{name, strlen(name)}, {value, strlen(value)}};
+    http_request hr;
+    memset(&hr, 0, sizeof hr);
+    hr.headers = &h;
+    hr.nheaders = 1;
+    headers(&p.l, &hr);
+    int n = (int)p.r.nhits;
+    stop(&p);
+    return n;
+}
+
+Test(honeytoken, authorization_and_api_key_headers)
+{
+    const char *key = tokens[1].value;
+    char v[128];
+    snprintf(v, sizeof v, "Bearer %s", key);
+    cr_assert_eq(header_hits("Authorization", v), 1);
+    snprintf(v, sizeof v, "Token  %s", key);
+    cr_assert_eq(header_hits("authorization", v), 1, "any scheme, spaces after it");
+    cr_assert_eq(header_hits("Authorization", "basic amtlbGxlcjE3OldpbnRlci0yMDI2IQ=="), 1);
+    cr_assert_eq(header_hits("X-API-Key", key), 1);
+    cr_assert_eq(header_hits("x-auth-token", key), 1);
+    cr_assert_eq(header_hits("X-Other", key), 0);
+    cr_assert_eq(header_hits("Authorization", key), 0, "no scheme: not a credential");
+    snprintf(v, sizeof v, "Bearer %sX", key);
+    cr_assert_eq(header_hits("Authorization", v), 0);
+}
