@@ -448,8 +448,8 @@ static char *dump(const char *url)
 {
     static const char *const q[] = {
         "SELECT id, name, budget FROM departments ORDER BY id",
-        "SELECT id, first_name, last_name, email, phone, dept_id, manager_id, salary, role,"
-        " birth_date, created_at, notes, active FROM employees ORDER BY id",
+        ("SELECT id, first_name, last_name, email, phone, dept_id, manager_id, salary, role,"
+         " birth_date, created_at, notes, active FROM employees ORDER BY id"),
         "SELECT id, username, password_hash, api_key, employee_id FROM users ORDER BY id",
         "SELECT region, num, city FROM shipments ORDER BY region, num",
         "SELECT id, region, num, price FROM items ORDER BY id"};
