@@ -150,11 +150,8 @@ static void ht_fini(void *state)
     free(h);
 }
 
-int hp_honeytokens_install(hp_engine *hp, const hp_token *tokens, size_t n)
+static int install(htok *h, const hp_token *tokens, size_t n)
 {
-    htok *h = hp_engine_state(hp, &hp_detect_honeytoken);
-    if (!h)
-        return -1;
     token_set *s = set_build(h, tokens, n);
     if (!s)
         return -1;
@@ -171,6 +168,12 @@ int hp_honeytokens_install(hp_engine *hp, const hp_token *tokens, size_t n)
         h->retired[h->nretired++] = old;
     pthread_mutex_unlock(&h->lock);
     return 0;
+}
+
+int hp_honeytokens_install(hp_engine *hp, const hp_token *tokens, size_t n)
+{
+    htok *h = hp_engine_state(hp, &hp_detect_honeytoken);
+    return h ? install(h, tokens, n) : -1;
 }
 
 size_t hp_honeytokens_count(hp_engine *hp)

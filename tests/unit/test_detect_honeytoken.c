@@ -200,3 +200,20 @@ Test(honeytoken, authorization_and_api_key_headers)
     snprintf(v, sizeof v, "Bearer %sX", key);
     cr_assert_eq(header_hits("Authorization", v), 0);
 }
+
+Test(honeytoken, a_new_set_replaces_the_old_one_whole)
+{
+    htok *h = fresh();
+    cr_assert_eq(install(h, tokens, 2), 0);
+    const token_set *before = atomic_load(&h->set);
+    cr_assert_not_null(set_find(h, before, "jkeller17", 9));
+    hp_token next[] = {{9, HP_TOKEN_EMAIL, "someone.new@example.org"}};
+    cr_assert_eq(install(h, next, 1), 0);
+    const token_set *now = atomic_load(&h->set);
+    cr_assert_null(set_find(h, now, "jkeller17", 9), "the old tokens are gone");
+    cr_assert_not_null(set_find(h, now, "someone.new@example.org", 23));
+    /* a request that loaded the old set before the swap still reads it safely */
+    cr_assert_not_null(set_find(h, before, "jkeller17", 9));
+    cr_assert_eq(h->nretired, 1);
+    ht_fini(h);
+}
