@@ -483,6 +483,18 @@ static int prepare_columns(filler *f, table_gen *tg)
     return tg->sql ? 0 : failed(f, NULL, "filling %s", t->name);
 }
 
+/* A parent without rows that a NOT NULL foreign key column needs, or NULL. */
+static const char *required_parent_empty(const table_gen *tg)
+{
+    for (size_t i = 0; i < tg->t->ncols; i++) {
+        const dm_col *c = tg->cols[i].col;
+        if (tg->cols[i].src == SRC_FK && c->notnull && tg->parents[c->fk].nrows == 0 &&
+            strcmp(tg->t->fks[c->fk].table, tg->t->name) != 0)
+            return tg->t->fks[c->fk].table;
+    }
+    return NULL;
+}
+
 static void free_columns(table_gen *tg)
 {
     for (size_t i = 0; tg->cols && i < tg->t->ncols; i++)
@@ -500,6 +512,12 @@ static int fill_table(filler *f, const dm_table *t)
     int rc = prepare_columns(f, &tg);
     for (size_t k = 0; rc == 0 && k < t->nfks; k++)
         rc = load_parent(f, &t->fks[k], &tg.parents[k]);
+    const char *orphan = rc == 0 ? required_parent_empty(&tg) : NULL;
+    if (orphan && tg.rows > 0) { /* no row could reference anything: none, rather than fail */
+        if (f->o->out)
+            fprintf(f->o->out, "table %s: no rows, as %s has none\n", t->name, orphan);
+        tg.rows = 0;
+    }
     if (rc == 0) {
         fake_new_table(&f->g);
         choose_honey(f, &tg);

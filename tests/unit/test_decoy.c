@@ -481,6 +481,29 @@ BACKEND_TEST(the_same_seed_gives_the_same_decoy)
     free(b);
 }
 
+/* A real database with orphans (SQLite without foreign_keys, a PostgreSQL restore): rows that
+ * need a parent the decoy cannot give them are left out, not a failure. */
+BACKEND_TEST(a_child_of_an_empty_table_gets_no_rows)
+{
+    make_real();
+    mitsu_db *db = must_open(T.real);
+    cr_assert_eq(mitsu_db_script(db, T.pg ? "SET session_replication_role = replica;"
+                                            " DELETE FROM departments"
+                                          : "PRAGMA foreign_keys = OFF; DELETE FROM departments"),
+                 0, "%s", mitsu_db_error(db));
+    mitsu_db_close(db);
+    cr_assert_eq(count(T.real, "SELECT COUNT(*) FROM employees"), 4);
+    char err[512];
+    mitsu_db *real = must_open(T.real), *decoy = must_open(T.decoy);
+    decoy_init_opts o = {.rows = -1, .seed = 1};
+    cr_assert_eq(db_decoy_init(real, decoy, &o, err, sizeof err), 0, "%s", err);
+    mitsu_db_close(real);
+    mitsu_db_close(decoy);
+    cr_assert_eq(count(T.decoy, "SELECT COUNT(*) FROM departments"), 0);
+    cr_assert_eq(count(T.decoy, "SELECT COUNT(*) FROM employees"), 0);
+    cr_assert_eq(count(T.decoy, "SELECT COUNT(*) FROM shipments"), 3, "the rest is filled");
+}
+
 BACKEND_TEST(a_decoy_with_tables_is_refused_unless_forced)
 {
     make_real();
