@@ -33,6 +33,7 @@ const char *tool_journal_url(const char *db_opt, const char *config_opt);
 int tool_resolve_client(mitsu_db *db, const char *ref, char sid[33], char *err, size_t n);
 
 int cmd_check_config(int argc, char **argv);
+int cmd_decoy(int argc, char **argv);
 
 /* The read side (tools/cmd_clients.c, cmd_show.c, cmd_events.c, cmd_requests.c, cmd_export.c,
  * cmd_stats.c); the usage lines are the table's and the subcommands' own. */

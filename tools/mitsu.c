@@ -40,6 +40,17 @@ static const subcommand commands[] = {
      "Counts: clients by state, events by kind and detector, captured requests (real, decoy,\n"
      "pre-flag), honeytokens, and the time span the database covers.",
      cmd_stats},
+    {"decoy",
+     "mitsu decoy init --from REAL --to DECOY [--rows N] [--seed N]\n"
+     "                 mitsu decoy diff CLIENT [--config FILE]",
+     "init: copy the real database's schema (REAL, DECOY: URLs or SQLite paths) into DECOY,\n"
+     "fill it with fake rows chosen by column name and type (--rows N per table; default: as\n"
+     "many as the real table has, at most 1000; --seed N makes it repeatable), plant\n"
+     "honeytokens and register them in the management database (--db, --config). A DECOY\n"
+     "that has tables is refused unless --force.\n"
+     "diff: the rows one attacker (session id, prefix or IP address) added, removed and\n"
+     "changed in its private copy of every [db.NAME] with decoy_mode = per_attacker.",
+     cmd_decoy},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "base/siphash.h"
+#include "honeypot/honeytoken.h"
 #include "honeypot/hp.h"
 
 /* Scores below the limits. A first failure is a typo: it is recorded with no score at all. Each
@@ -389,6 +390,7 @@ void mitsu_auth_result(mitsu_req *req, const char *user, int ok)
     hp_request *r = req ? req->client : NULL;
     if (!r || !r->has_client || r->whitelisted)
         return;
+    hp_honeytoken_user(r, user); /* a planted user name flags, whatever the outcome */
     login *L = hp_engine_state(r->hp, &hp_detect_login);
     if (!L)
         return;

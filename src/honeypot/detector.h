@@ -94,5 +94,6 @@ extern const hp_detector hp_detect_params;
 extern const hp_detector hp_detect_login;
 extern const hp_detector hp_detect_rate;
 extern const hp_detector hp_detect_tamper;
+extern const hp_detector hp_detect_honeytoken;
 
 #endif

@@ -19,6 +19,7 @@ static const hp_detector *const detectors[] = {
     NULL, /* id 0: the application, through mitsu_flag() */
     &hp_detect_protocol,
     &hp_detect_trap,
+    &hp_detect_honeytoken,
     &hp_detect_status4xx,
     &hp_detect_signature,
     &hp_detect_transition,

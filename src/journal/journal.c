@@ -708,6 +708,18 @@ void jr_close(jr_journal *jr)
 
 /* ---- Reading ---------------------------------------------------------------------------------- */
 
+long jr_load_honeytokens(jr_journal *jr, jr_token_fn *fn, void *arg, char *err, size_t n)
+{
+    if (!jr || !fn) {
+        snprintf(err, n, "no journal");
+        return -1;
+    }
+    pthread_mutex_lock(&jr->db_lock);
+    long count = jr_read_honeytokens(jr->db, fn, arg, err, n);
+    pthread_mutex_unlock(&jr->db_lock);
+    return count;
+}
+
 long jr_load_verdicts(jr_journal *jr, jr_verdict_fn *fn, void *arg, char *err, size_t n)
 {
     char dummy[8];

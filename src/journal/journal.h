@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "honeypot/client.h"
+#include "mitsu.h"
 #include "web/config.h"
 
 #define JR_SCHEMA_VERSION 1 /* the migration the code expects; jr_open applies those missing */
@@ -118,6 +119,25 @@ int jr_request(jr_journal *jr, const jr_request_rec *r, int mask_secrets);
  * many were visited, or -1 on a database error (err). Start-up code: it blocks. */
 typedef int jr_verdict_fn(const hp_client *c, const char *flagged_by, void *arg);
 long jr_load_verdicts(jr_journal *jr, jr_verdict_fn *fn, void *arg, char *err, size_t n);
+
+/* ---- Honeytokens (src/journal/honeytokens.c) ----------------------------------------------- */
+
+/* Calls fn for every registered honeytoken (kind "credential", "api_key" or "email"; value
+ * exact). fn returns nonzero to stop. How many were read, or -1 with err. Start-up code, or a
+ * reload: it takes the writer's connection for the time of one SELECT. */
+typedef int jr_token_fn(int64_t id, const char *kind, const char *value, void *arg);
+long jr_load_honeytokens(jr_journal *jr, jr_token_fn *fn, void *arg, char *err, size_t n);
+long jr_read_honeytokens(mitsu_db *db, jr_token_fn *fn, void *arg, char *err, size_t n);
+
+/* For the operator's tools: opens the management database at url, creating its tables (the
+ * journal's migrations) when they are missing. NULL with err. */
+mitsu_db *jr_open_db(const char *url, char *err, size_t n);
+/* Registers one planted token: a row in honeytokens (decoy: the decoy's URL, without a
+ * password). 0 or -1 (mitsu_db_error). */
+int jr_add_honeytoken(mitsu_db *db, const char *kind, const char *value, int64_t planted_at,
+                      const char *decoy);
+/* Forgets the tokens of a decoy that is being made again: rows removed, or -1. */
+int64_t jr_forget_honeytokens(mitsu_db *db, const char *decoy);
 
 typedef struct jr_stats {
     uint64_t queued;  /* records accepted */

@@ -10,6 +10,7 @@
 
 #include "admin/admin.h"
 #include "db/db.h"
+#include "honeypot/honeytoken.h"
 #include "honeypot/hp.h"
 #include "journal/journal.h"
 #include "mitsu/record.h"
@@ -69,6 +70,48 @@ static void make_parent_dir(const char *url)
     }
 }
 
+/* The honeytokens `mitsu decoy init` registered, for the honeytoken detector. */
+typedef struct token_list {
+    hp_token *t;
+    size_t n, cap;
+} token_list;
+
+static int collect_token(int64_t id, const char *kind, const char *value, void *arg)
+{
+    token_list *l = arg;
+    int k = hp_token_kind_parse(kind);
+    if (k < 0)
+        return 0; /* a kind this mitsu does not know: a newer tool wrote it */
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        hp_token *t = realloc(l->t, cap * sizeof *t);
+        if (!t)
+            return -1;
+        l->t = t;
+        l->cap = cap;
+    }
+    char *copy = strdup(value);
+    if (!copy)
+        return -1;
+    l->t[l->n++] = (hp_token){id, (enum hp_token_kind)k, copy};
+    return 0;
+}
+
+static int load_honeytokens(jr_journal *jr, hp_engine *hp)
+{
+    token_list l = {0};
+    char err[512];
+    long n = jr_load_honeytokens(jr, collect_token, &l, err, sizeof err);
+    int rc = n < 0 || (l.n && hp_honeytokens_install(hp, l.t, l.n) < 0) ? -1 : 0;
+    if (n < 0)
+        fprintf(stderr, "mitsu: journal: %s\n", err);
+    for (size_t i = 0; i < l.n; i++)
+        free((char *)l.t[i].value);
+    free(l.t);
+    /* A disabled detector has nowhere to put them: not an error. */
+    return n < 0 ? -1 : (rc < 0 && hp_engine_state(hp, &hp_detect_honeytoken) ? -1 : 0);
+}
+
 static void free_recorder(void *p)
 {
     recorder *rec = p;
@@ -103,7 +146,7 @@ static int attach_journal(mitsu_app *app, hp_engine *hp)
         fprintf(stderr, "mitsu: journal: reloading verdicts: %s\n", err);
         return -1;
     }
-    return 0;
+    return load_honeytokens(jr, hp);
 }
 
 static void free_admin(void *p)

@@ -146,6 +146,8 @@ static const struct key_spec keys[] = {
     KBOOL("status4xx", "distinct", "true",
           "count a failing path once while it is among the client's recent requests"),
 
+    KBOOL("honeytoken", "enabled", "true",
+          "values planted by mitsu decoy init, in any input, flag at once"),
     KBOOL("trap", "enabled", "true", "requests for paths nobody legitimate asks for"),
     KLIST("trap", "paths", "/.env,/.git/,/.svn/,/.aws/,/.ssh/,/wp-login.php,/wp-admin/,/xmlrpc.php,/phpmyadmin/,/pma/,/admin.php,/server-status,/actuator/,/.DS_Store,/config.php,/backup.sql,/db.sql,/.htpasswd,/cgi-bin/,/vendor/phpunit/",
           1, 0, check_url_prefix, 0, "trap path prefixes"),
@@ -228,6 +230,7 @@ static const struct section_spec sections[] = {
     {"honeypot", 0, "detection and actions"},
     {"status4xx", 0, "detector: 4xx responses"},
     {"trap", 0, "detector: trap paths"},
+    {"honeytoken", 0, "detector: planted honeytokens"},
     {"protocol", 0, "detector: malformed HTTP and methods"},
     {"signature", 0, "detector: attack signatures"},
     {"rate", 0, "detector: request rate"},
