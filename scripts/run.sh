@@ -38,14 +38,21 @@ if [ ! -d "$DATA/files" ]; then
     mkdir -p "$DATA/files.new" && cp "$SRC"/files/* "$DATA/files.new/" && mv "$DATA/files.new" "$DATA/files"
 fi
 if [ ! -f "$DECOY" ]; then
+    # Made under a temporary name: a failed first run leaves no half-made decoy behind.
+    rm -f "$DECOY.new" "$DECOY.new-wal" "$DECOY.new-shm"
     if "$TOOL" decoy --help >/dev/null 2>&1; then
         echo "First run: making the decoy $DECOY with mitsu decoy init" >&2
-        "$TOOL" decoy init --from "$REAL" --to "$DECOY"
+        "$TOOL" decoy init --from "$REAL" --to "$DECOY.new"
     else
         # Until `mitsu decoy init` exists: the same schema, no rows.
         echo "First run: mitsu decoy init is not available; the decoy gets the schema only" >&2
-        sqlite3 "$REAL" .schema | sqlite3 "$DECOY"
+        if ! command -v sqlite3 >/dev/null; then
+            echo "run.sh: the sqlite3 command is needed to make the decoy (apt-get install sqlite3)" >&2
+            exit 1
+        fi
+        sqlite3 "$REAL" .schema | sqlite3 "$DECOY.new"
     fi
+    mv "$DECOY.new" "$DECOY"
 fi
 
 export MITSU_APP_SECRET_KEYS="$(secret secret_key)"

@@ -45,10 +45,16 @@ class Demo:
         self.env.pop("MITSU_JOURNAL_DB", None)
         self.env.update(env or {})
         self.lines, self.proc = {}, None
+        # A file, not a pipe: the event log lines on stderr would fill a pipe nobody reads.
+        self.stderr = tempfile.TemporaryFile()
+
+    def stderr_text(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
 
     def start(self):
         self.proc = subprocess.Popen([RUN_SH], env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=self.stderr)
         deadline = time.time() + 60
         while time.time() < deadline:
             r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
@@ -65,10 +71,10 @@ class Demo:
             if sep:
                 self.lines[key] = value
         self.stop()
-        raise RuntimeError("the demo did not start: %r %s" % (
-            self.lines, self.proc.stderr.read().decode(errors="replace")))
+        raise RuntimeError("the demo did not start: %r %s" % (self.lines, self.stderr_text()))
 
     def stop(self):
+        """SIGTERM and wait; the exit status. A sanitizer's report (BUILD of an ASan build) fails."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -76,7 +82,10 @@ class Demo:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.returncode
+        err = self.stderr_text()
+        if "Sanitizer" in err or "runtime error" in err:
+            raise AssertionError("sanitizer report from the demo:\n" + err[-4000:])
+        return self.proc.returncode if self.proc else None
 
     def cleanup(self):
         self.stop()
@@ -89,8 +98,7 @@ class Demo:
     def __exit__(self, *exc):
         rc = self.stop()
         if exc[0] is None and rc not in (0, None):
-            raise AssertionError("the demo exited with %r: %s" % (
-                rc, self.proc.stderr.read().decode(errors="replace")[-2000:]))
+            raise AssertionError("the demo exited with %r: %s" % (rc, self.stderr_text()[-2000:]))
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         return False
@@ -318,6 +326,11 @@ def two_demos_run_side_by_side_and_a_restart_keeps_the_data():
         page = Client(again, ip=attacker_ip).get("/search?q=Martin")[2]
         assert "Alice Martin" not in page, "the verdict survives a restart"
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@test
+def the_shared_demo_stops_cleanly():
+    assert demo().stop() == 0
 
 
 try:
