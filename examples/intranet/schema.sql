@@ -1,6 +1,8 @@
--- The intranet demo's real database (SQLite). Columns marked CONFIDENTIAL hold values that
+-- The intranet demo's real database (SQLite). Columns marked "restricted" hold values that
 -- must never reach an attacker; every such value contains the text CONFIDENTIAL, and
 -- confidential.sql lists them all. The decoy has this same schema, with made-up rows.
+-- (The comments inside CREATE statements are kept in sqlite_master, which the decoy copies
+-- and an attacker can read: they say "restricted", so that only real values carry the marker.)
 CREATE TABLE departments (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -14,9 +16,9 @@ CREATE TABLE employees (
     department_id INTEGER NOT NULL REFERENCES departments (id),
     phone TEXT,
     hired TEXT,
-    salary TEXT,       -- CONFIDENTIAL
-    national_id TEXT,  -- CONFIDENTIAL
-    notes TEXT         -- CONFIDENTIAL: HR notes
+    salary TEXT,       -- restricted
+    national_id TEXT,  -- restricted
+    notes TEXT         -- restricted: HR notes
 );
 CREATE INDEX employees_name ON employees (name);
 CREATE TABLE users (
@@ -36,5 +38,5 @@ CREATE TABLE documents (
 CREATE TABLE api_keys (
     id INTEGER PRIMARY KEY,
     service TEXT NOT NULL,
-    api_key TEXT NOT NULL      -- CONFIDENTIAL
+    api_key TEXT NOT NULL      -- restricted
 );
