@@ -37,12 +37,16 @@ fi
 if [ ! -d "$DATA/files" ]; then
     mkdir -p "$DATA/files.new" && cp "$SRC"/files/* "$DATA/files.new/" && mv "$DATA/files.new" "$DATA/files"
 fi
+export MITSU_JOURNAL_DB="${MITSU_JOURNAL_DB:-sqlite:$DATA/mitsu.db}"
 if [ ! -f "$DECOY" ]; then
-    # Made under a temporary name: a failed first run leaves no half-made decoy behind.
-    rm -f "$DECOY.new" "$DECOY.new-wal" "$DECOY.new-shm"
     if "$TOOL" decoy --help >/dev/null 2>&1; then
+        # Fake rows and honeytokens, registered in the management database. Its report (the
+        # planted tokens) goes to stderr: stdout carries only the lines below.
         echo "First run: making the decoy $DECOY with mitsu decoy init" >&2
-        "$TOOL" decoy init --from "$REAL" --to "$DECOY.new"
+        if ! "$TOOL" decoy init --from "$REAL" --to "$DECOY" --db "$MITSU_JOURNAL_DB" >&2; then
+            rm -f "$DECOY" "$DECOY-wal" "$DECOY-shm"
+            exit 1
+        fi
     else
         # Until `mitsu decoy init` exists: the same schema, no rows.
         echo "First run: mitsu decoy init is not available; the decoy gets the schema only" >&2
@@ -50,16 +54,16 @@ if [ ! -f "$DECOY" ]; then
             echo "run.sh: the sqlite3 command is needed to make the decoy (apt-get install sqlite3)" >&2
             exit 1
         fi
+        rm -f "$DECOY.new"
         sqlite3 "$REAL" .schema | sqlite3 "$DECOY.new"
+        mv "$DECOY.new" "$DECOY"
     fi
-    mv "$DECOY.new" "$DECOY"
 fi
 
 export MITSU_APP_SECRET_KEYS="$(secret secret_key)"
 export MITSU_ADMIN_TOKEN="$(secret admin_token)"
 export MITSU_SERVER_LISTEN="${MITSU_SERVER_LISTEN:-127.0.0.1:8080}"
 export MITSU_ADMIN_LISTEN="${MITSU_ADMIN_LISTEN:-127.0.0.1:8081}"
-export MITSU_JOURNAL_DB="${MITSU_JOURNAL_DB:-sqlite:$DATA/mitsu.db}"
 export MITSU_DB_MAIN_REAL="sqlite:$REAL" MITSU_DB_MAIN_DECOY="sqlite:$DECOY"
 
 # The first address of a listen list, as a URL (0.0.0.0 and * are reached on 127.0.0.1).
