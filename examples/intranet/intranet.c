@@ -75,6 +75,14 @@ static void check_honey_field(mitsu_req *req)
         mitsu_flag(req, "honey form field '" HONEY_FIELD "' filled", 0);
 }
 
+/* 1 when this very request got its client flagged (the honey field, a params hit) after the
+ * honeypot chose the database: it still runs on the real one, so it must not use it. From the
+ * next request on, the client is diverted. */
+static int caught_now(mitsu_req *req)
+{
+    return mitsu_client_state(req) == MITSU_CLIENT_ATTACKER && !mitsu_is_decoy(req);
+}
+
 /* A one-time message for the next page, in a signed cookie the client cannot forge. */
 static void set_flash(mitsu_res *res, const char *message)
 {
@@ -219,7 +227,9 @@ static int login(mitsu_req *req, mitsu_res *res)
 {
     check_honey_field(req);
     if (!csrf_ok(req))
-        return mitsu_abort(res, 403);
+        return login_page(req, res, 403, "The form expired. Please log in again.");
+    if (caught_now(req))
+        return login_page(req, res, 200, "Invalid username or password");
     const char *user = mitsu_form(req, "username"), *password = mitsu_form(req, "password");
     mitsu_db *db = mitsu_db_get(req, "main");
     json_t *row = mitsu_db_one(db, "SELECT id, password_hash, role FROM users WHERE username = ?",
@@ -287,9 +297,8 @@ static int search(mitsu_req *req, mitsu_res *res)
     set_text(ctx, "q", q);
     if (!ctx || !q || !*q)
         return render(res, 200, "search", ctx);
-    /* Flagged by this very request (a params hit, say) but not yet diverted: no rows. */
-    if (mitsu_client_state(req) == MITSU_CLIENT_ATTACKER && !mitsu_is_decoy(req))
-        return render(res, 200, "search", ctx);
+    if (caught_now(req))
+        return render(res, 200, "search", ctx); /* no rows, rather than real ones */
     size_t size = strlen(q) + 256;
     char *sql = mitsu_alloc(req, size);
     if (!sql) {
@@ -400,6 +409,10 @@ static int profile_save(mitsu_req *req, mitsu_res *res)
     const char *phone = mitsu_form(req, "phone");
     if (!phone || strlen(phone) > 32 || strspn(phone, "0123456789 +-().") != strlen(phone))
         return profile_page(req, res, 422, "A phone number has digits, spaces and + - ( ) only.");
+    if (caught_now(req)) {
+        set_flash(res, "Profile saved."); /* what it expects; nothing is written */
+        return mitsu_redirect(res, 303, "/profile");
+    }
     mitsu_db *db = mitsu_db_get(req, "main");
     if (mitsu_db_exec(db,
                       "UPDATE employees SET phone = ? WHERE id = "

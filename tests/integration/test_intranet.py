@@ -304,7 +304,11 @@ def the_honey_field_and_the_hidden_link_flag_bots():
     d = demo()
     bot = Client(d, ip=new_ip())
     csrf = csrf_of(bot.get("/login")[2])
-    bot.post_form("/login", username="alice", password="x", csrf=csrf, website="http://spam")
+    # Even with the right password: the request that fills the honey field never logs in.
+    status, _, page, _ = bot.post_form("/login", username="alice",
+                                       password=d.lines["demo password"], csrf=csrf,
+                                       website="http://spam.example")
+    assert status == 200 and "Invalid username or password" in page
     assert d.flagged(bot.ip), "the honey field"
     assert 'href="/internal/reports/"' in Client(d).get("/")[2]
     crawler = Client(d, ip=new_ip())
