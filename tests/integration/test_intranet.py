@@ -338,6 +338,35 @@ def two_demos_run_side_by_side_and_a_restart_keeps_the_data():
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def psql(url, sql):
+    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql], check=True,
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout.split()
+
+
+@test
+def the_management_database_can_be_postgresql():
+    pg = os.environ.get("MITSU_TEST_PG_URL")
+    if not pg:
+        print("  (PostgreSQL part skipped: MITSU_TEST_PG_URL is not set)")
+        return
+    name = "intranet_demo_%d" % os.getpid()
+    psql(pg, "CREATE DATABASE %s" % name)
+    url = pg.rsplit("/", 1)[0] + "/" + name
+    try:
+        with Demo(env={"MITSU_JOURNAL_DB": url}) as d:
+            assert d.lines["management database"] == url
+            attacker = Client(d, ip=new_ip())
+            attacker.get(UNION)
+            assert not os.path.exists(os.path.join(d.data_dir, "mitsu.db"))
+            time.sleep(1.5)
+            flags = psql(url, "SELECT detector FROM events WHERE ip = '%s' AND event = 'flag'"
+                         % attacker.ip)
+            assert flags == ["signature"], flags
+    finally:
+        psql(pg, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
 @test
 def the_shared_demo_stops_cleanly():
     assert demo().stop() == 0
