@@ -291,6 +291,22 @@ def an_sql_injection_is_diverted_and_gets_nothing_confidential():
 
 
 @test
+def a_logged_in_attacker_gets_the_decoy_admin_area():
+    """mitsu_decoy_route: /admin, forbidden to alice, opens for her session once it attacks."""
+    d = demo()
+    values = confidential_values(d.lines["real database"])
+    c = Client(d, ip=new_ip())
+    assert log_in(c, d)[0] == 303
+    assert c.get("/admin")[0] == 403
+    c.get(UNION)
+    status, _, page, _ = c.get("/admin")
+    assert status == 200 and "<h1>Administration</h1>" in page and not leaked(page, values)
+    status, _, page, _ = c.get("/employees")
+    assert status == 200 and not leaked(page, values)
+    assert d.served(c.ip, "/admin") == {"real", "decoy"}, "the 403 before, the page after"
+
+
+@test
 def without_the_honeypot_the_same_injection_leaks():
     """What the honeypot prevents: the search really is injectable."""
     with Demo(env={"MITSU_HONEYPOT_ENABLED": "false"}) as d:
