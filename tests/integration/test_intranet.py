@@ -1,6 +1,8 @@
 """The intranet demo as `make run` starts it (scripts/run.sh, examples/intranet): the lines it
 prints, a person's browsing that is never flagged, CSRF, and an SQL injection that is diverted to
-the decoy so that nothing CONFIDENTIAL reaches the attacker. Two demos run side by side."""
+the decoy so that nothing CONFIDENTIAL reaches the attacker. Two demos run side by side.
+BUILD=DIR runs the demo of another build (one compiled with -fsanitize=address,undefined, say:
+a sanitizer report fails the test); MITSU_TEST_PG_URL adds a run on PostgreSQL."""
 import os
 import re
 import select
