@@ -225,12 +225,17 @@ static char dummy_hash[PASSWORD_HASH_MAX];
 
 static int login(mitsu_req *req, mitsu_res *res)
 {
+    const char *user = mitsu_form(req, "username"), *password = mitsu_form(req, "password");
     check_honey_field(req);
-    if (!csrf_ok(req))
-        return login_page(req, res, 403, "The form expired. Please log in again.");
+    if (!csrf_ok(req)) {
+        /* Refused unseen, but still a failed attempt: a password guesser that skips the
+         * token is counted by the login detector like one that sends it. */
+        mitsu_auth_result(req, user ? user : "", 0);
+        return login_page(req, res, 403,
+                          "Invalid username or password (the form had expired: try again)");
+    }
     if (caught_now(req))
         return login_page(req, res, 200, "Invalid username or password");
-    const char *user = mitsu_form(req, "username"), *password = mitsu_form(req, "password");
     mitsu_db *db = mitsu_db_get(req, "main");
     json_t *row = mitsu_db_one(db, "SELECT id, password_hash, role FROM users WHERE username = ?",
                                MITSU_TEXT(user));

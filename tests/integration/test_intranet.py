@@ -256,9 +256,28 @@ def a_form_without_its_csrf_token_is_refused():
     # The login form too.
     other = Client(d)
     other.get("/login")
-    assert other.post_form("/login", username="alice",
-                           password=d.lines["demo password"])[0] == 403
+    status, _, page, _ = other.post_form("/login", username="alice",
+                                         password=d.lines["demo password"])
+    assert status == 403 and "Invalid username or password" in page
+    assert other.get("/employees")[0] == 303, "not logged in"
     assert "csrf" in page
+
+
+@test
+def guessing_passwords_without_the_csrf_token_is_caught():
+    d = demo()
+    # A token of the right shape that is not the session's (this tool keeps no cookies).
+    guesser = Client(d, ip=new_ip(), keep_cookies=False)
+    for i in range(12):
+        status, _, page, _ = guesser.post_form("/login", username="alice",
+                                               password="guess%d" % i, csrf="0" * 64)
+        assert status == 403 and "Invalid username or password" in page
+    assert [det for det, _ in d.flagged(guesser.ip)] == ["login"]
+    # Without any token, the params detector sees a required field missing.
+    lazy = Client(d, ip=new_ip(), keep_cookies=False)
+    for i in range(6):
+        lazy.post_form("/login", username="alice", password="guess%d" % i)
+    assert [det for det, _ in d.flagged(lazy.ip)] == ["params"]
 
 
 @test
