@@ -39,24 +39,12 @@ if [ ! -d "$DATA/files" ]; then
 fi
 export MITSU_JOURNAL_DB="${MITSU_JOURNAL_DB:-sqlite:$DATA/mitsu.db}"
 if [ ! -f "$DECOY" ]; then
-    if "$TOOL" decoy --help >/dev/null 2>&1; then
-        # Fake rows and honeytokens, registered in the management database. Its report (the
-        # planted tokens) goes to stderr: stdout carries only the lines below.
-        echo "First run: making the decoy $DECOY with mitsu decoy init" >&2
-        if ! "$TOOL" decoy init --from "$REAL" --to "$DECOY" --db "$MITSU_JOURNAL_DB" >&2; then
-            rm -f "$DECOY" "$DECOY-wal" "$DECOY-shm"
-            exit 1
-        fi
-    else
-        # Until `mitsu decoy init` exists: the same schema, no rows.
-        echo "First run: mitsu decoy init is not available; the decoy gets the schema only" >&2
-        if ! command -v sqlite3 >/dev/null; then
-            echo "run.sh: the sqlite3 command is needed to make the decoy (apt-get install sqlite3)" >&2
-            exit 1
-        fi
-        rm -f "$DECOY.new"
-        sqlite3 "$REAL" .schema | sqlite3 "$DECOY.new"
-        mv "$DECOY.new" "$DECOY"
+    # Fake rows and honeytokens, registered in the management database. Its report (the
+    # planted tokens) goes to stderr: stdout carries only the lines below.
+    echo "First run: making the decoy $DECOY with mitsu decoy init" >&2
+    if ! "$TOOL" decoy init --from "$REAL" --to "$DECOY" --db "$MITSU_JOURNAL_DB" >&2; then
+        rm -f "$DECOY" "$DECOY-wal" "$DECOY-shm"
+        exit 1
     fi
 fi
 

@@ -634,6 +634,20 @@ int fake_password_hash(fake_rng *g, const char *shape, const char *password, cha
             return -1;
         to_b64(dk, 32, b64, sizeof b64, 0);
         len = snprintf(out, n, "pbkdf2_sha256$%d$%s$%s", iter, salt, b64);
+    } else if (strncmp(shape, "pbkdf2-sha256$", 14) == 0) {
+        /* PBKDF2-SHA256 with a 16-byte salt and the key in lowercase hex (the intranet demo's) */
+        int iter = cost(shape + 14);
+        unsigned char raw[16];
+        char key[65];
+        for (int i = 0; i < 16; i++)
+            raw[i] = (unsigned char)fake_next(g);
+        if (pbkdf2(g, password, raw, 16, iter, dk) < 0)
+            return -1;
+        for (int i = 0; i < 16; i++)
+            snprintf(salt + 2 * i, 3, "%02x", raw[i]);
+        for (int i = 0; i < 32; i++)
+            snprintf(key + 2 * i, 3, "%02x", dk[i]);
+        len = snprintf(out, n, "pbkdf2-sha256$%d$%s$%s", iter, salt, key);
     } else if (strncmp(shape, "$pbkdf2-sha256$", 15) == 0) {
         int iter = cost(shape + 15);
         unsigned char raw[16];

@@ -152,7 +152,7 @@ Test(fake, honey_password_hashes_verify_in_the_real_scheme)
     cr_assert_eq(sscanf(h, "pbkdf2_sha256$%d$%63[^$]$%127s", &iter, salt, b64), 3, "%s", h);
     cr_assert_eq(iter, 1200);
     unsigned char dk[32];
-    char want[64];
+    char want[72];
     PKCS5_PBKDF2_HMAC("Winter-2026!", 12, (unsigned char *)salt, (int)strlen(salt), iter,
                       EVP_sha256(), 32, dk);
     EVP_EncodeBlock((unsigned char *)want, dk, 32);
@@ -161,6 +161,21 @@ Test(fake, honey_password_hashes_verify_in_the_real_scheme)
     cr_assert_eq(fake_password_hash(&g, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
                                     "password", h, sizeof h), 64);
     cr_assert_str_eq(h, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+
+    /* PBKDF2-SHA256 with hex salt and key (examples/intranet): the same check. */
+    cr_assert_gt(fake_password_hash(&g, "pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$00",
+                                    "Winter-2026!", h, sizeof h), 0);
+    char hexkey[80];
+    cr_assert_eq(sscanf(h, "pbkdf2-sha256$%d$%32[0-9a-f]$%64[0-9a-f]", &iter, salt, hexkey), 3,
+                 "%s", h);
+    cr_assert_eq(iter, 1000);
+    unsigned char rawsalt[16];
+    for (int i = 0; i < 16; i++)
+        sscanf(salt + 2 * i, "%2hhx", &rawsalt[i]);
+    PKCS5_PBKDF2_HMAC("Winter-2026!", 12, rawsalt, 16, iter, EVP_sha256(), 32, dk);
+    for (int i = 0; i < 32; i++)
+        snprintf(want + 2 * i, 3, "%02x", dk[i]);
+    cr_assert_str_eq(hexkey, want);
 
     /* An unknown scheme keeps its shape, not its characters. */
     const char *bcrypt = "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW";
