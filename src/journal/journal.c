@@ -18,8 +18,9 @@
 
 const char *const jr_event_names[JR_EVENT__MAX] = {"hit", "flag", "release"};
 
-static const char *const default_secrets[] = {"password", "passwd", "pass", "pwd", "token",
-                                              "secret"};
+const char *const jr_default_secrets[] = {"password", "passwd", "pass", "pwd", "token",
+                                          "secret"};
+const size_t jr_ndefault_secrets = sizeof jr_default_secrets / sizeof jr_default_secrets[0];
 
 struct jr_journal {
     /* The queue: a ring of record pointers. Producers hold `lock` only to store a pointer. */
@@ -41,7 +42,10 @@ struct jr_journal {
     jr_rec **batch;        /* the writer's batch */
     buf scratch[3];        /* the writer's: headers JSON, masked body, log line */
 
-    char instance[13];     /* random hex prefix of event ids: unique across instances */
+    char instance[13];     /* random hex prefix of event ids: unique across instances; the
+                            * origin of this instance's verdict rows */
+    int batch_verdicts;    /* the writer's: the batch holds a verdict row (NOTIFY at commit) */
+    int db_down;           /* the writer's: the connection is lost, told once */
     atomic_uint_fast64_t seq;
     atomic_uint_fast64_t queued, written, dropped, failed, batches;
     uint64_t drops_logged; /* the writer's: dropped count at the last drop line */
@@ -369,13 +373,17 @@ static int write_event(jr_journal *jr, const jr_rec *r)
     for (int i = 0; i < 7; i++)
         v[i] = text_value(b, r->s[tx[i]]);
     double score = r->score == r->score ? r->score : 0;
-    return mitsu_db_exec(jr->db,
-                         "INSERT INTO events (uid, time, event, sid, ip, detector, kind, score,"
-                         " evidence, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         v[0], MITSU_INT(r->t), MITSU_TEXT(jr_event_names[r->type]), v[1], v[2],
-                         v[3], v[4], MITSU_REAL(score), v[5], v[6]) < 0
-               ? -1
-               : 0;
+    if (mitsu_db_exec(jr->db,
+                      "INSERT INTO events (uid, time, event, sid, ip, detector, kind, score,"
+                      " evidence, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      v[0], MITSU_INT(r->t), MITSU_TEXT(jr_event_names[r->type]), v[1], v[2],
+                      v[3], v[4], MITSU_REAL(score), v[5], v[6]) < 0)
+        return -1;
+    if (r->type != JR_EVENT_FLAG)
+        return 0;
+    /* The other instances learn of the verdict from this row, committed with the event. */
+    jr->batch_verdicts = 1;
+    return jr_verdict_insert(jr->db, r->t, v[1], v[2], "attacker", score, v[3], jr->instance);
 }
 
 static jr_str find_header(const jr_rec *r, const char *name)
@@ -387,47 +395,35 @@ static jr_str find_header(const jr_rec *r, const char *name)
     return (jr_str){NULL, 0};
 }
 
+/* How a request's secrets are stored: masked for pre-flag evidence, else as configured. NULL:
+ * as sent. */
+static const jr_mask_rule *request_rule(const jr_journal *jr, const jr_rec *r, jr_mask_rule *rule)
+{
+    if (!r->mask && jr->o.secrets == JR_SECRETS_PLAIN)
+        return NULL;
+    *rule = (jr_mask_rule){(const char *const *)jr->secrets, jr->o.nsecret_fields,
+                           jr->o.secrets == JR_SECRETS_HASH};
+    return rule;
+}
+
 static int write_request(jr_journal *jr, const jr_rec *r)
 {
-    const char *const *sf = (const char *const *)jr->secrets;
-    size_t nsf = jr->o.nsecret_fields;
+    jr_mask_rule rule_;
+    const jr_mask_rule *rule = request_rule(jr, r, &rule_);
     buf *h = &jr->scratch[0], *body = &jr->scratch[1];
     h->len = body->len = 0;
-    int rc = 0;
-
-    /* Headers as JSON [[name, value], ...]: the order and repeats are evidence too. */
-    rc |= buf_append(h, "[", 1);
-    for (size_t i = 0; i < r->nhdr; i++) {
-        jr_str name = r->hdr[2 * i], value = r->hdr[2 * i + 1];
-        rc |= buf_append_str(h, i ? ",[" : "[");
-        rc |= jr_append_json(h, name.p, name.len, 0);
-        rc |= buf_append(h, ",", 1);
-        if (r->mask) {
-            size_t at = body->len;
-            rc |= jr_mask_header(body, name.p, name.len, value.p, value.len, sf, nsf);
-            rc |= jr_append_json(h, body->data + at, body->len - at, 0);
-            body->len = at;
-        } else {
-            rc |= jr_append_json(h, value.p, value.len, 0);
-        }
-        rc |= buf_append(h, "]", 1);
-    }
-    rc |= buf_append(h, "]", 1);
+    int rc = jr_headers_json(h, body, r->hdr, r->nhdr, rule);
     size_t hlen = h->len;
 
     /* Then the target (its query masked), then the body, all in h/body at known offsets. */
     jr_str target = r->s[JR_R_TARGET];
     size_t tat = h->len;
-    if (target.p) {
-        const char *q = r->mask ? memchr(target.p, '?', target.len) : NULL;
-        size_t pre = q ? (size_t)(q - target.p) + 1 : target.len;
-        rc |= jr_append_utf8(h, target.p, pre);
-        if (q) {
-            size_t mat = body->len;
-            rc |= jr_mask_urlencoded(body, q + 1, target.len - pre, sf, nsf);
-            rc |= jr_append_utf8(h, body->data + mat, body->len - mat);
-            body->len = mat;
-        }
+    if (target.p && rule) {
+        body->len = 0;
+        rc |= jr_mask_target(body, target.p, target.len, rule);
+        rc |= jr_append_utf8(h, body->data ? body->data : "", body->len);
+    } else if (target.p) {
+        rc |= jr_append_utf8(h, target.p, target.len);
     }
     size_t tlen = h->len - tat;
     size_t mat = h->len;
@@ -441,13 +437,13 @@ static int write_request(jr_journal *jr, const jr_rec *r)
     size_t ilen = h->len - iat;
 
     jr_str b = r->s[JR_R_BODY], raw = r->s[JR_R_RAW];
-    if (r->mask && b.p) {
+    if (rule && b.p) {
         jr_str ct = find_header(r, "content-type");
         body->len = 0;
-        rc |= jr_mask_body(body, ct.p, ct.len, b.p, b.len, sf, nsf);
+        rc |= jr_mask_body(body, ct.p, ct.len, b.p, b.len, rule);
         b = (jr_str){body->len ? body->data : "", body->len};
     }
-    if (r->mask && raw.p && raw.len)
+    if (rule && raw.p && raw.len)
         raw = (jr_str){"[masked]", 8}; /* the raw bytes hold everything, secrets included */
     if (rc)
         return -1;
@@ -484,12 +480,13 @@ static int write_batch_tx(jr_journal *jr, jr_rec **batch, size_t n)
 {
     if (mitsu_db_begin(jr->db) != 0)
         return -1;
+    jr->batch_verdicts = 0;
     for (size_t i = 0; i < n; i++)
         if (write_one(jr, batch[i]) != 0) {
             mitsu_db_rollback(jr->db);
             return -1;
         }
-    if (mitsu_db_commit(jr->db) != 0) {
+    if ((jr->batch_verdicts && jr_verdict_notify(jr->db) != 0) || mitsu_db_commit(jr->db) != 0) {
         mitsu_db_rollback(jr->db);
         return -1;
     }
@@ -579,6 +576,8 @@ void jr_options_from_config(const config *cfg, jr_options *o)
     const char *const *items = NULL;
     o->nsecret_fields = config_get_list(cfg, "journal", "secret_fields", &items);
     o->secret_fields = items;
+    o->body_max = (size_t)config_get_size(cfg, "journal", "body_max");
+    o->secrets = config_get_enum(cfg, "journal", "secrets");
 }
 
 static void jr_free(jr_journal *jr)
@@ -627,8 +626,8 @@ jr_journal *jr_open(const char *url, const jr_options *opts, char *err, size_t n
     if (o->drop_log_ms <= 0)
         o->drop_log_ms = 10000;
     if (!o->secret_fields) {
-        o->secret_fields = default_secrets;
-        o->nsecret_fields = sizeof default_secrets / sizeof default_secrets[0];
+        o->secret_fields = jr_default_secrets;
+        o->nsecret_fields = jr_ndefault_secrets;
     }
     /* The caller's strings may not outlive jr_open (a config being reloaded): copy them. */
     jr->secrets = calloc(o->nsecret_fields + 1, sizeof *jr->secrets);
@@ -769,6 +768,11 @@ void jr_stats_get(jr_journal *jr, jr_stats *out)
     pthread_mutex_lock(&jr->lock);
     out->pending = jr->count;
     pthread_mutex_unlock(&jr->lock);
+}
+
+const char *jr_instance(const jr_journal *jr)
+{
+    return jr ? jr->instance : "";
 }
 
 int jr_schema_version(jr_journal *jr)

@@ -71,7 +71,7 @@ static void make_parent_dir(const char *url)
 static void free_recorder(void *p)
 {
     recorder *rec = p;
-    jr_close(rec->jr); /* every queued record is written before this returns */
+    recorder_detach(rec);
     free(rec);
 }
 
@@ -97,7 +97,7 @@ static int attach_journal(mitsu_app *app, hp_engine *hp)
         return -1;
     }
     rec->jr = jr;
-    if (recorder_attach(rec, jr, hp, config_get_str(app->cfg, "honeypot", "action"), err,
+    if (recorder_attach(rec, jr, hp, url, config_get_str(app->cfg, "honeypot", "action"), err,
                         sizeof err) < 0) {
         fprintf(stderr, "mitsu: journal: reloading verdicts: %s\n", err);
         return -1;

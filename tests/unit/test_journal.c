@@ -141,7 +141,7 @@ BACKEND_TEST(migrations_create_the_schema_and_a_second_open_keeps_it)
     jr_close(jr);
 
     mitsu_db *db = must_open(T.url);
-    cr_assert_eq(count(db, "SELECT COUNT(*) FROM schema_version"), 1, "applied once");
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM schema_version"), JR_SCHEMA_VERSION, "applied once");
     static const char *const tables[] = {"clients", "events", "requests", "honeytokens"};
     for (size_t i = 0; i < 4; i++) {
         char sql[64];
@@ -375,11 +375,12 @@ Test(queue, records_after_close_or_on_null_are_refused)
 /* ---- Masking ------------------------------------------------------------------------------ */
 
 static const char *const secrets[] = {"password", "token", "secret"};
+static const jr_mask_rule rule = {secrets, 3, 0};
 
 static char *masked_form(const char *s)
 {
     buf b = BUF_INIT;
-    cr_assert_eq(jr_mask_urlencoded(&b, s, strlen(s), secrets, 3), 0);
+    cr_assert_eq(jr_mask_urlencoded(&b, s, strlen(s), &rule), 0);
     buf_append(&b, "", 1);
     return b.data;
 }
@@ -400,16 +401,15 @@ Test(mask, json_bodies_at_any_depth_and_other_types_whole)
     const char *js = "{\"user\":\"bob\",\"password\":\"p\",\"a\":[{\"token\":1}]}";
     buf b = BUF_INIT;
     cr_assert_eq(jr_mask_body(&b, "application/json; charset=utf-8", 31, js, strlen(js),
-                              secrets, 3), 0);
+                              &rule), 0);
     buf_append(&b, "", 1);
     cr_assert_str_eq(b.data, "{\"user\":\"bob\",\"password\":\"[masked]\",\"a\":[{\"token\":"
                              "\"[masked]\"}]}");
     b.len = 0;
-    cr_assert_eq(jr_mask_body(&b, "application/json", 16, "{\"password\":\"tru", 16, secrets,
-                              3), 0);
+    cr_assert_eq(jr_mask_body(&b, "application/json", 16, "{\"password\":\"tru", 16, &rule), 0);
     cr_assert_eq(b.len, 8, "truncated JSON is masked whole");
     b.len = 0;
-    cr_assert_eq(jr_mask_body(&b, "multipart/form-data", 19, "--x\r\npassword", 13, secrets, 3),
+    cr_assert_eq(jr_mask_body(&b, "multipart/form-data", 19, "--x\r\npassword", 13, &rule),
                  0);
     cr_assert_eq(memcmp(b.data, "[masked]", 8), 0);
     buf_free(&b);
@@ -418,13 +418,13 @@ Test(mask, json_bodies_at_any_depth_and_other_types_whole)
 Test(mask, credential_headers)
 {
     buf b = BUF_INIT;
-    jr_mask_header(&b, "Authorization", 13, "Basic Ym9iOmh1bnRlcjI=", 22, secrets, 3);
-    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
-    jr_mask_header(&b, "Cookie", 6, "sid=123; theme=dark", 19, secrets, 3);
-    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
-    jr_mask_header(&b, "X-Auth-Token", 12, "abc", 3, secrets, 3);
-    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
-    jr_mask_header(&b, "Accept", 6, "text/html", 9, secrets, 3);
+    jr_mask_header(&b, "Authorization", 13, "Basic Ym9iOmh1bnRlcjI=", 22, &rule);
+    jr_mask_header(&b, "|", 1, "", 0, &rule);
+    jr_mask_header(&b, "Cookie", 6, "sid=123; theme=dark", 19, &rule);
+    jr_mask_header(&b, "|", 1, "", 0, &rule);
+    jr_mask_header(&b, "X-Auth-Token", 12, "abc", 3, &rule);
+    jr_mask_header(&b, "|", 1, "", 0, &rule);
+    jr_mask_header(&b, "Accept", 6, "text/html", 9, &rule);
     buf_append(&b, "", 1);
     cr_assert_str_eq(b.data, "Basic [masked]sid=[masked]; theme=[masked][masked]text/html");
     buf_free(&b);
