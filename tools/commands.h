@@ -32,5 +32,7 @@ const char *tool_journal_url(const char *db_opt, const char *config_opt);
 int tool_resolve_client(mitsu_db *db, const char *ref, char sid[33], char *err, size_t n);
 
 int cmd_check_config(int argc, char **argv);
+int cmd_flag(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 
 #endif

@@ -10,6 +10,16 @@ static const subcommand commands[] = {
      "Validate a configuration file (with MITSU_* environment overrides applied): every\n"
      "problem is printed as FILE:LINE: message. Exit status 0 when valid, 2 when not.",
      cmd_check_config},
+    {"flag", "mitsu flag CLIENT [--reason TEXT]",
+     "Mark a client as an attacker: running instances divert it within a second. CLIENT is a\n"
+     "session id, a unique prefix of >= 6 hex digits, or an IP address. --db URL|PATH and\n"
+     "--config FILE name the management database.",
+     cmd_flag},
+    {"release", "mitsu release CLIENT",
+     "Release a client (not an attacker): running instances treat it normally again within a\n"
+     "second, and the secrets in its recorded requests are masked. --db URL|PATH and\n"
+     "--config FILE name the management database (and the secret fields).",
+     cmd_release},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -16,6 +16,8 @@
 
 #define RELISTEN_MS 2000 /* a lost LISTEN connection is tried again this often */
 #define BATCH 500        /* rows per query: a backlog is read in several */
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
 
 struct jr_follower {
     pthread_t thread;
@@ -29,6 +31,7 @@ struct jr_follower {
     int64_t relisten_at;
     int64_t last;           /* the id of the last row seen */
     int down;               /* the database is unreachable: told once */
+    int pg;                 /* a PostgreSQL database: LISTEN too */
 };
 
 static int64_t mono_ms(void)
@@ -45,7 +48,7 @@ static int fetch(jr_follower *f)
 {
     mitsu_rows *r = mitsu_db_query(f->db,
                                    "SELECT id, time, sid, ip, state, score, by, origin FROM verdicts"
-                                   " WHERE id > ? ORDER BY id LIMIT 500",
+                                   " WHERE id > ? ORDER BY id LIMIT " TEXT(BATCH),
                                    MITSU_INT(f->last));
     int rc = 0, count = 0;
     while (r && (rc = mitsu_rows_next(r)) == 1) {
@@ -70,10 +73,15 @@ static void catch_up(jr_follower *f)
         ;
     if (n < 0 && !f->down)
         fprintf(stderr, "mitsu: journal: following verdicts: %s (retrying)\n",
-                mitsu_db_error(f->db));
+                f->db ? mitsu_db_error(f->db) : "no connection");
     else if (n >= 0 && f->down)
         fprintf(stderr, "mitsu: journal: following verdicts again\n");
     f->down = n < 0;
+    if (n < 0 && mitsu_db_errcode(f->db) == MITSU_DB_UNAVAILABLE) {
+        /* A lost connection is not mended in place: the next poll uses a new one. */
+        mitsu_db_close(f->db);
+        f->db = mitsu_db_open(f->url, NULL, 0);
+    }
 }
 
 /* ---- PostgreSQL's LISTEN -------------------------------------------------------------------- */
@@ -110,7 +118,7 @@ static int listen_drain(jr_follower *f)
 /* Waits for a notification, the poll interval or the stop byte: 1 to stop, else 0. */
 static int wait_next(jr_follower *f)
 {
-    int pg = mitsu_db_kind(f->db) == MITSU_DB_POSTGRESQL;
+    int pg = f->pg;
     if (pg && !f->listen && mono_ms() >= f->relisten_at)
         listen_open(f);
     struct pollfd fds[2] = {{.fd = f->stop[0], .events = POLLIN}, {.fd = -1}};
@@ -191,7 +199,8 @@ jr_follower *jr_follow_start(const char *url, const char *skip_origin, jr_verdic
     }
     if (log_end(f, err, n) != 0)
         goto fail;
-    if (mitsu_db_kind(f->db) == MITSU_DB_POSTGRESQL)
+    f->pg = mitsu_db_kind(f->db) == MITSU_DB_POSTGRESQL;
+    if (f->pg)
         listen_open(f); /* before the thread starts: no notification after now is missed */
     /* Like the writer, it takes no signals: they are the server's main thread's. */
     sigset_t all, old;

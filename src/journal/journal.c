@@ -32,6 +32,7 @@ struct jr_journal {
     int closing;
 
     pthread_t writer;
+    char *url;             /* to connect again after a lost connection */
     pthread_mutex_t db_lock; /* the connection: the writer's, and jr_load_verdicts' at start */
     mitsu_db *db;
     FILE *log;             /* NULL: off */
@@ -493,6 +494,46 @@ static int write_batch_tx(jr_journal *jr, jr_rec **batch, size_t n)
     return 0;
 }
 
+static int closing(jr_journal *jr)
+{
+    pthread_mutex_lock(&jr->lock);
+    int c = jr->closing;
+    pthread_mutex_unlock(&jr->lock);
+    return c;
+}
+
+/* The connection is lost (PostgreSQL restarted, the backend killed): the batch is kept and
+ * tried again with a growing pause while new records queue up (past queue_size they are
+ * dropped and counted, as always). Told once when lost and once when back. At close it gives
+ * up after a few tries rather than hang the shutdown. Returns the last try's result. */
+static int write_batch_reconnect(jr_journal *jr, jr_rec **batch, size_t n)
+{
+    if (!jr->db_down)
+        fprintf(stderr, "mitsu: journal: database connection lost (%s); keeping records and"
+                        " reconnecting\n", mitsu_db_error(jr->db));
+    jr->db_down = 1;
+    int rc = -1, tries_at_close = 0;
+    for (int64_t pause = 50; rc != 0 && mitsu_db_errcode(jr->db) == MITSU_DB_UNAVAILABLE;
+         pause = pause < 3200 ? pause * 2 : 5000) {
+        if (closing(jr) && tries_at_close++ >= 5)
+            break;
+        struct timespec ts = {pause / 1000, (long)(pause % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        log_drops(jr, 0);
+        /* A new connection: the old one's session, prepared statements included, is gone. */
+        mitsu_db_close(jr->db);
+        jr->db = mitsu_db_open(jr->url, NULL, 0);
+        rc = jr->db ? write_batch_tx(jr, batch, n) : -1;
+    }
+    if (!jr->db) /* gave up at close: the records are counted as failed */
+        return -1;
+    if (rc == 0) {
+        fprintf(stderr, "mitsu: journal: database connection back\n");
+        jr->db_down = 0;
+    }
+    return rc;
+}
+
 static void write_batch(jr_journal *jr, jr_rec **batch, size_t n)
 {
     /* The log lines first: they do not depend on the database being up. */
@@ -508,7 +549,12 @@ static void write_batch(jr_journal *jr, jr_rec **batch, size_t n)
         /* Another process held the lock past the busy timeout: one more try. */
         rc = write_batch_tx(jr, batch, n);
     }
-    if (rc != 0) {
+    if (rc != 0 && mitsu_db_errcode(jr->db) == MITSU_DB_UNAVAILABLE)
+        rc = write_batch_reconnect(jr, batch, n);
+    if (rc != 0 && !jr->db) {
+        atomic_fetch_add_explicit(&jr->failed, n, memory_order_relaxed);
+        fprintf(stderr, "mitsu: journal: %zu records not written: no database\n", n);
+    } else if (rc != 0) {
         /* One bad record must not take its batch with it: write them one by one. */
         size_t lost = 0;
         const char *why = NULL;
@@ -595,6 +641,7 @@ static void jr_free(jr_journal *jr)
         buf_free(&jr->scratch[i]);
     free(jr->ring);
     free(jr->batch);
+    free(jr->url);
     pthread_mutex_destroy(&jr->lock);
     pthread_mutex_destroy(&jr->db_lock);
     pthread_cond_destroy(&jr->wake);
@@ -639,7 +686,8 @@ jr_journal *jr_open(const char *url, const jr_options *opts, char *err, size_t n
     jr->cap = o->queue_size;
     jr->ring = calloc(jr->cap, sizeof *jr->ring);
     jr->batch = calloc(o->batch_max, sizeof *jr->batch);
-    if (!jr->secrets || !jr->ring || !jr->batch) {
+    jr->url = strdup(url);
+    if (!jr->secrets || !jr->ring || !jr->batch || !jr->url) {
         snprintf(err, n, "out of memory");
         goto fail;
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends.h"
@@ -595,4 +596,275 @@ Test(log, json_escape_keeps_valid_utf8_and_marks_the_rest)
     cr_assert_eq(b.len, 4);
     cr_assert_eq(memcmp(b.data, "x\xef\xbf\xbd", 4), 0);
     buf_free(&b);
+}
+
+/* ---- Shared verdicts: the log, the follower, the operator --------------------------------- */
+
+static int64_t count_where(mitsu_db *db, const char *sql, const char *arg)
+{
+    mitsu_rows *r = mitsu_db_query(db, sql, MITSU_TEXT(arg));
+    cr_assert_not_null(r, "%s: %s", sql, mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    int64_t n = mitsu_rows_int(r, 0);
+    mitsu_rows_free(r);
+    return n;
+}
+
+static void flag_event(jr_journal *jr, const char *sid, const char *ip)
+{
+    jr_event_rec e = {.type = JR_EVENT_FLAG, .time = 1700000000000, .sid = sid, .ip = ip,
+                      .detector = "trap", .score = 100, .evidence = "/.env"};
+    cr_assert_eq(jr_event(jr, &e), 0);
+}
+
+BACKEND_TEST(a_flag_appends_a_verdicts_row_of_this_instance_with_its_event)
+{
+    jr_journal *jr = open_jr(NULL);
+    char origin[32];
+    snprintf(origin, sizeof origin, "%s", jr_instance(jr));
+    cr_assert_eq(strlen(origin), 12);
+    flag_event(jr, sid_a, "192.0.2.7");
+    jr_event_rec hit = {.type = JR_EVENT_HIT, .time = 1, .sid = sid_b, .detector = "rate"};
+    cr_assert_eq(jr_event(jr, &hit), 0);
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT sid, ip, state, score, by, origin, time"
+                                       " FROM verdicts");
+    cr_assert_not_null(r, "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), sid_a);
+    cr_assert_str_eq(mitsu_rows_text(r, 1), "192.0.2.7");
+    cr_assert_str_eq(mitsu_rows_text(r, 2), "attacker");
+    cr_assert_float_eq(mitsu_rows_real(r, 3), 100.0, 1e-9);
+    cr_assert_str_eq(mitsu_rows_text(r, 4), "trap");
+    cr_assert_str_eq(mitsu_rows_text(r, 5), origin);
+    cr_assert_eq(mitsu_rows_int(r, 6), 1700000000000);
+    cr_assert_eq(mitsu_rows_next(r), 0, "a hit is no verdict");
+    mitsu_rows_free(r);
+    mitsu_db_close(db);
+}
+
+/* What the follower hands over, for the test thread to wait on. */
+typedef struct seen {
+    pthread_mutex_t mu;
+    int n;
+    char sid[8][40], state[8][16], origin[8][24];
+    int64_t at_ms[8];
+} seen;
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_followed(const jr_verdict *v, void *arg)
+{
+    seen *s = arg;
+    pthread_mutex_lock(&s->mu);
+    if (s->n < 8) {
+        snprintf(s->sid[s->n], sizeof s->sid[0], "%s", v->sid ? v->sid : "");
+        snprintf(s->state[s->n], sizeof s->state[0], "%s", v->state);
+        snprintf(s->origin[s->n], sizeof s->origin[0], "%s", v->origin ? v->origin : "");
+        s->at_ms[s->n] = mono_now();
+        s->n++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int wait_seen(seen *s, int n, int ms)
+{
+    for (int waited = 0;; waited += 10) {
+        pthread_mutex_lock(&s->mu);
+        int have = s->n;
+        pthread_mutex_unlock(&s->mu);
+        if (have >= n || waited >= ms)
+            return have;
+        usleep(10000);
+    }
+}
+
+static void add_client(const char *sid, const char *ip)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid, ip, HP_CLIENT_NORMAL);
+    cr_assert_eq(jr_client(jr, &c, NULL, 1), 0);
+    jr_close(jr);
+}
+
+BACKEND_TEST(the_follower_applies_new_rows_of_other_origins_within_a_second)
+{
+    add_client(sid_a, "192.0.2.1");
+    add_client(sid_b, "192.0.2.2");
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(jr_verdict_insert(db, 1, MITSU_TEXT(sid_c), MITSU_NULL, "attacker", 1,
+                                   MITSU_NULL, "other"), 0, "before the start: not applied");
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(T.url, "me", on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+
+    cr_assert_eq(jr_verdict_insert(db, 2, MITSU_TEXT(sid_c), MITSU_NULL, "attacker", 1,
+                                   MITSU_NULL, "me"), 0);
+    int64_t t0 = mono_now();
+    cr_assert_eq(jr_verdict_insert(db, 3, MITSU_TEXT(sid_b), MITSU_TEXT("192.0.2.2"),
+                                   "attacker", 50, MITSU_TEXT("trap"), "other"), 0);
+    cr_assert_eq(wait_seen(&s, 1, 3000), 1);
+    cr_assert_lt(s.at_ms[0] - t0, 1000, "applied after %lld ms", (long long)(s.at_ms[0] - t0));
+    cr_assert_str_eq(s.sid[0], sid_b);
+    cr_assert_str_eq(s.origin[0], "other");
+
+    /* The operator's release comes the same way (NOTIFY on PostgreSQL, the poll on SQLite). */
+    t0 = mono_now();
+    cr_assert_eq(jr_release(db, sid_a, NULL, 0, 5, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wait_seen(&s, 2, 3000), 2);
+    cr_assert_lt(s.at_ms[1] - t0, 1000);
+    cr_assert_str_eq(s.sid[1], sid_a);
+    cr_assert_str_eq(s.state[1], "released");
+    cr_assert_str_eq(s.origin[1], "operator");
+    usleep(600 * 1000); /* one more poll: nothing else (not its own row, not the old one) */
+    cr_assert_eq(wait_seen(&s, 3, 0), 2);
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(operator_flag_sets_the_state_once_and_logs_a_verdict_and_an_event)
+{
+    add_client(sid_a, "192.0.2.1");
+    mitsu_db *db = must_open(T.url);
+    char err[512] = "";
+    cr_assert_eq(jr_flag(db, sid_a, "seen scanning", 1000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(jr_flag(db, sid_a, NULL, 2000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(jr_flag(db, sid_c, NULL, 3000, err, sizeof err), -1, "unknown client");
+    cr_assert(strstr(err, sid_c), "%s", err);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT state, flagged_at, flagged_by FROM clients"
+                                       " WHERE sid = ?", MITSU_TEXT(sid_a));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), "attacker");
+    cr_assert_eq(mitsu_rows_int(r, 1), 1000, "the first verdict's time is kept");
+    cr_assert_str_eq(mitsu_rows_text(r, 2), "operator");
+    mitsu_rows_free(r);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM verdicts WHERE sid = ? AND"
+                                 " state = 'attacker' AND origin = 'operator' AND"
+                                 " by = 'operator'", sid_a), 2);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM events WHERE sid = ? AND event = 'flag'"
+                                 " AND detector = 'operator' AND evidence = 'seen scanning'",
+                             sid_a), 1);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(release_masks_the_secrets_of_every_request_of_that_client_only)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "login", 1), 0);
+    static const char form[] = "user=bob&password=hunter2";
+    static const char json[] = "{\"user\":\"bob\",\"token\":\"hunter2\"}";
+    jr_header h[] = {{"Content-Type", "application/x-www-form-urlencoded", 12, 33},
+                     {"Authorization", "Basic aHVudGVyMg==", 13, 18},
+                     {"Cookie", "sid=hunter2", 6, 11}};
+    jr_request_rec r = {.time = 1, .sid = sid_a, .ip = "192.0.2.1", .method = "POST",
+                        .target = "/login?password=hunter2&next=/", .headers = h,
+                        .nheaders = 3, .body = form, .body_len = sizeof form - 1,
+                        .preflag = 1};
+    cr_assert_eq(jr_request(jr, &r, 0), 0, "pre-flag evidence, kept whole for the test");
+    jr_header hj[] = {{"Content-Type", "application/json", 12, 16}};
+    jr_request_rec rj = {.time = 2, .sid = sid_a, .ip = "192.0.2.1", .method = "POST",
+                         .target = "/api", .headers = hj, .nheaders = 1, .body = json,
+                         .body_len = sizeof json - 1};
+    cr_assert_eq(jr_request(jr, &rj, 0), 0);
+    r.sid = sid_b;
+    cr_assert_eq(jr_request(jr, &r, 0), 0, "another client's: untouched");
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    char err[512] = "";
+    cr_assert_eq(jr_release(db, sid_a, secrets, 3, 9000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM clients WHERE sid = ? AND"
+                                 " state = 'released' AND score = 0", sid_a), 1);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM verdicts WHERE sid = ? AND"
+                                 " state = 'released' AND origin = 'operator'", sid_a), 1);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM events WHERE sid = ? AND"
+                                 " event = 'release' AND detector = 'operator'", sid_a), 1);
+    mitsu_rows *q = mitsu_db_query(db, "SELECT target, headers, body, sid FROM requests"
+                                       " ORDER BY time, sid");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    cr_assert_str_eq(mitsu_rows_text(q, 0), "/login?password=[masked]&next=/");
+    cr_assert_str_eq(mitsu_rows_text(q, 1),
+                     "[[\"Content-Type\",\"application/x-www-form-urlencoded\"],"
+                     "[\"Authorization\",\"Basic [masked]\"],[\"Cookie\",\"sid=[masked]\"]]");
+    size_t n;
+    const char *b = mitsu_rows_blob(q, 2, &n);
+    cr_assert_eq(n, strlen("user=bob&password=[masked]"));
+    cr_assert_eq(memcmp(b, "user=bob&password=[masked]", n), 0);
+    cr_assert_eq(mitsu_rows_next(q), 1, "the other client's row");
+    cr_assert_str_eq(mitsu_rows_text(q, 3), sid_b);
+    b = mitsu_rows_blob(q, 2, &n);
+    cr_assert_eq(memcmp(b, form, n), 0);
+    cr_assert_eq(mitsu_rows_next(q), 1, "the JSON capture");
+    b = mitsu_rows_blob(q, 2, &n);
+    cr_assert_eq(n, strlen("{\"user\":\"bob\",\"token\":\"[masked]\"}"), "%.*s", (int)n, b);
+    mitsu_rows_free(q);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(secrets_hash_and_redact_apply_to_attackers_captures_too)
+{
+    for (int mode = JR_SECRETS_HASH; mode <= JR_SECRETS_REDACT; mode++) {
+        jr_options o = {.secret_fields = secrets, .nsecret_fields = 3, .secrets = mode};
+        jr_journal *jr = open_jr(&o);
+        jr_request_rec r = {.time = mode, .sid = sid_a, .ip = "192.0.2.1", .method = "GET",
+                            .target = "/x?token=hunter2"};
+        cr_assert_eq(jr_request(jr, &r, 0), 0);
+        jr_close(jr);
+    }
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *q = mitsu_db_query(db, "SELECT target FROM requests ORDER BY time");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    /* SHA-256 of "hunter2" */
+    cr_assert_str_eq(mitsu_rows_text(q, 0), "/x?token=[sha256:f52fbd32b2b3b86ff88ef6c490628285f"
+                                            "482af15ddcb29541f94bcf526a3f6c7]");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    cr_assert_str_eq(mitsu_rows_text(q, 0), "/x?token=[masked]");
+    mitsu_rows_free(q);
+    mitsu_db_close(db);
+}
+
+/* PostgreSQL only: its backend killed under the writer, the journal reconnects and loses
+ * nothing queued. */
+Test(postgresql, the_writer_survives_a_lost_connection, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    char url[1200];
+    snprintf(url, sizeof url, "%s&application_name=mitsu_jr_%ld", T.url, (long)getpid());
+    char err[512] = "";
+    jr_journal *jr = jr_open(url, NULL, err, sizeof err);
+    cr_assert_not_null(jr, "%s", err);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(request(jr, sid_a, i, 0), 0);
+    jr_stats st;
+    for (int i = 0; i < 300 && (jr_stats_get(jr, &st), st.written < 10); i++)
+        usleep(10000);
+    cr_assert_eq(st.written, 10);
+
+    mitsu_db *admin = must_open(pg_base());
+    char name[64];
+    snprintf(name, sizeof name, "mitsu_jr_%ld", (long)getpid());
+    json_t *killed = mitsu_db_one(admin, "SELECT COUNT(pg_terminate_backend(pid)) AS n"
+                                         " FROM pg_stat_activity WHERE application_name = ?",
+                                  MITSU_TEXT(name));
+    cr_assert_not_null(killed, "%s", mitsu_db_error(admin));
+    cr_assert_geq(json_integer_value(json_object_get(killed, "n")), 1);
+    json_decref(killed);
+    mitsu_db_close(admin);
+
+    for (int i = 10; i < 30; i++)
+        cr_assert_eq(request(jr, sid_a, i, 0), 0);
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM requests"), 30, "every record arrived");
+    mitsu_db_close(db);
 }
