@@ -858,8 +858,7 @@ Test(postgresql, the_writer_survives_a_lost_connection, .init = setup_pg, .fini 
                                   MITSU_TEXT(name));
     cr_assert_not_null(killed, "%s", mitsu_db_error(admin));
     cr_assert_geq(json_integer_value(json_object_get(killed, "n")), 1);
-    json_decref(killed);
-    mitsu_db_close(admin);
+    mitsu_db_close(admin); /* frees killed */
 
     for (int i = 10; i < 30; i++)
         cr_assert_eq(request(jr, sid_a, i, 0), 0);
