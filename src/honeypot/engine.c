@@ -513,7 +513,9 @@ static void client_gone(const uint8_t sid[HP_SID_LEN], enum hp_client_state stat
 static int report_changed(const hp_client *c, void *arg)
 {
     hp_engine *hp = arg;
-    if (c->last_seen >= hp->last_upkeep)
+    /* One known only from another instance's verdict (no request here) has nothing to add to
+     * the row that instance keeps. */
+    if (c->last_seen >= hp->last_upkeep && c->requests > 0)
         hp->sink.client(hp->sink.ctx, c);
     return 0;
 }
