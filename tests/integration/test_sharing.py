@@ -117,6 +117,9 @@ def an_attacker_flagged_on_one_instance_is_diverted_on_the_other_within_a_second
         assert time.time() - t0 < 1.0, "released everywhere after %.2f s" % (time.time() - t0)
         assert pg.psql("SELECT state FROM clients WHERE sid = '%s'"
                        % attacker.cookies["sid"]).strip() == "released"
+        # Its score was reset: a small hit now does not add up with the trap's 100 points.
+        attacker.get("/flag?score=10")
+        assert state_of(attacker) == "state=released decoy=0"
 
 
 @pg_test
@@ -153,8 +156,7 @@ def on_sqlite_mitsu_flag_and_release_reach_the_running_instance():
         assert rc == 0, (rc, out, err)
         took = wait_for(lambda: state_of(c) == "state=released decoy=0", 3)
         assert took < 1.0, "released after %.2f s" % took
-        # Released: the evidence that flagged it does not flag it again.
-        c.get("/pages/home")
+        c.get("/flag?score=10")
         assert state_of(c) == "state=released decoy=0"
 
 
