@@ -189,5 +189,21 @@ def a_released_clients_recorded_requests_have_their_secrets_masked():
         assert "password=[masked]&user=bob" in text and "Bearer [masked]" in text, text
 
 
+@test
+def flag_and_release_exit_2_on_bad_usage_and_1_on_an_unknown_client():
+    with server() as srv:
+        db = srv.env["MITSU_JOURNAL_DB"]
+        Client(srv).get("/")
+        assert mitsu("flag", "--db", db)[0] == 2
+        assert mitsu("release", "a", "b", "--db", db)[0] == 2
+        assert mitsu("release", "x", "--reason", "r", "--db", db)[0] == 2, "no --reason there"
+        rc, _, err = mitsu("flag", "0123456789abcdef", "--db", db)
+        assert rc == 1 and "no client" in err, (rc, err)
+        rc, _, err = mitsu("release", "10.9.9.9", "--db", db)
+        assert rc == 1 and "no client" in err, (rc, err)
+        rc, out, _ = mitsu("flag", "--help")
+        assert rc == 0 and "usage: mitsu flag CLIENT [--reason TEXT]" in out, out
+
+
 if __name__ == "__main__":
     run()

@@ -867,3 +867,72 @@ Test(postgresql, the_writer_survives_a_lost_connection, .init = setup_pg, .fini 
     cr_assert_eq(count(db, "SELECT COUNT(*) FROM requests"), 30, "every record arrived");
     mitsu_db_close(db);
 }
+
+/* PostgreSQL only: a new row is applied on NOTIFY, not at the next poll (every 500 ms, which
+ * would make the mean about 250 ms). */
+Test(postgresql, the_follower_is_woken_by_notify, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    add_client(sid_a, "192.0.2.1");
+    mitsu_db *db = must_open(T.url);
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(T.url, NULL, on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    int64_t total = 0;
+    for (int i = 0; i < 5; i++) {
+        usleep(37 * 1000 * (i + 1)); /* not in step with the poll */
+        int64_t t0 = mono_now();
+        cr_assert_eq(jr_flag(db, sid_a, NULL, i, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(wait_seen(&s, i + 1, 2000), i + 1);
+        total += s.at_ms[i] - t0;
+    }
+    cr_assert_lt(total / 5, 100, "mean %lld ms", (long long)(total / 5));
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
+
+Test(options, from_config_reads_body_max_secrets_and_fields, .init = setup_sqlite,
+     .fini = teardown)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/m.ini", T.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("[journal]\nbody_max = 1K\nsecrets = redact\nsecret_fields = pin, otp\n", f);
+    fclose(f);
+    char *const noenv[] = {NULL};
+    config *cfg = config_load(path, noenv, stderr);
+    cr_assert_not_null(cfg);
+    jr_options o;
+    jr_options_from_config(cfg, &o);
+    cr_assert_eq(o.body_max, 1024);
+    cr_assert_eq(o.secrets, JR_SECRETS_REDACT);
+    cr_assert_eq(o.nsecret_fields, 2);
+    cr_assert_str_eq(o.secret_fields[1], "otp");
+
+    /* And they apply: the body cut at 1 KiB, the secret field masked though the record is an
+     * attacker's. */
+    jr_journal *jr = open_jr(&o);
+    config_free(cfg);
+    char body[3000];
+    memset(body, 'a', sizeof body);
+    memcpy(body, "pin=1234&x=", 11);
+    jr_request_rec r = {.time = 1, .sid = sid_a, .method = "POST", .target = "/",
+                        .body = body, .body_len = sizeof body};
+    jr_header h[] = {{"Content-Type", "application/x-www-form-urlencoded", 12, 33}};
+    r.headers = h;
+    r.nheaders = 1;
+    cr_assert_eq(jr_request(jr, &r, 0), 0);
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *q = mitsu_db_query(db, "SELECT body FROM requests");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    size_t n;
+    const char *b = mitsu_rows_blob(q, 0, &n);
+    cr_assert_eq(n, 1024 - 4 + 8, "1 KiB kept, then 1234 masked: %zu", n);
+    cr_assert_eq(memcmp(b, "pin=[masked]&x=aaa", 18), 0);
+    mitsu_rows_free(q);
+    mitsu_db_close(db);
+}
