@@ -333,6 +333,12 @@ static mitsu_value text_value(buf *b, jr_str s)
 
 static const char *const state_names[HP_CLIENT_STATE__MAX] = {"normal", "attacker", "released"};
 
+/* A client never goes back to normal: a row saying so comes from an instance that has not yet
+ * heard of a verdict reached elsewhere (another instance, the operator), which it keeps. */
+#define KEEP_VERDICT(col)                                                                   \
+    "CASE WHEN excluded.state = 'normal' AND clients.state <> 'normal' THEN clients." col   \
+    " ELSE excluded." col " END"
+
 static int write_client(jr_journal *jr, const jr_rec *r)
 {
     buf *b = &jr->scratch[0];
@@ -345,10 +351,13 @@ static int write_client(jr_journal *jr, const jr_rec *r)
                          " last_seen, flagged_at, flagged_by, updated_at)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                          " ON CONFLICT (sid) DO UPDATE SET ip = excluded.ip,"
-                         " state = excluded.state, score = excluded.score, n4xx = excluded.n4xx,"
+                         " state = " KEEP_VERDICT("state") ", score = excluded.score,"
+                         " n4xx = excluded.n4xx,"
                          " requests = excluded.requests, first_seen = excluded.first_seen,"
-                         " last_seen = excluded.last_seen, flagged_at = excluded.flagged_at,"
-                         " flagged_by = excluded.flagged_by, updated_at = excluded.updated_at",
+                         " last_seen = excluded.last_seen,"
+                         " flagged_at = " KEEP_VERDICT("flagged_at") ","
+                         " flagged_by = " KEEP_VERDICT("flagged_by") ","
+                         " updated_at = excluded.updated_at",
                          MITSU_TEXTN(r->s[JR_C_SID].p, r->s[JR_C_SID].len),
                          MITSU_TEXTN(r->s[JR_C_IP].p, r->s[JR_C_IP].len),
                          MITSU_TEXT(state_names[r->type]), MITSU_REAL(r->score),

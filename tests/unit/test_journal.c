@@ -936,3 +936,30 @@ Test(options, from_config_reads_body_max_secrets_and_fields, .init = setup_sqlit
     mitsu_rows_free(q);
     mitsu_db_close(db);
 }
+
+BACKEND_TEST(a_normal_row_never_overwrites_a_verdict_reached_elsewhere)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "trap", 1), 0);
+    hp_client late = make_client(sid_a, "192.0.2.1", HP_CLIENT_NORMAL);
+    late.requests = 43;
+    cr_assert_eq(jr_client(jr, &late, NULL, 2), 0, "an instance that has not heard yet");
+    hp_client b = make_client(sid_b, "192.0.2.2", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &b, "trap", 1), 0);
+    b.state = HP_CLIENT_RELEASED;
+    cr_assert_eq(jr_client(jr, &b, "trap", 2), 0, "a verdict changes it");
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT state, flagged_by, flagged_at, requests"
+                                       " FROM clients ORDER BY sid");
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), "attacker");
+    cr_assert_str_eq(mitsu_rows_text(r, 1), "trap");
+    cr_assert_eq(mitsu_rows_int(r, 2), 1700000004000);
+    cr_assert_eq(mitsu_rows_int(r, 3), 43, "the counters are the latest");
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), "released");
+    mitsu_rows_free(r);
+    mitsu_db_close(db);
+}
