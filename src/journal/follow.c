@@ -86,11 +86,24 @@ static void catch_up(jr_follower *f)
 
 /* ---- PostgreSQL's LISTEN -------------------------------------------------------------------- */
 
+/* libpq's default prints server notices on stderr; the follower tells of a loss itself. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static void listen_open(jr_follower *f)
 {
     f->relisten_at = mono_ms() + RELISTEN_MS;
-    PGconn *c = PQconnectdb(f->url);
+    /* As the database layer connects (the URL's settings win), with a short timeout: a stop
+     * waits for a connection attempt in progress. */
+    const char *const keys[] = {"connect_timeout", "application_name", "client_encoding",
+                                "dbname", NULL};
+    const char *const vals[] = {"2", "mitsu-verdicts", "UTF8", f->url, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(c) == CONNECTION_OK) {
+        PQsetNoticeProcessor(c, quiet, NULL);
         PGresult *res = PQexec(c, "LISTEN " JR_VERDICT_CHANNEL);
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         PQclear(res);

@@ -963,3 +963,35 @@ BACKEND_TEST(a_normal_row_never_overwrites_a_verdict_reached_elsewhere)
     mitsu_rows_free(r);
     mitsu_db_close(db);
 }
+
+/* PostgreSQL only: the follower's connections killed, it connects again and misses nothing. */
+Test(postgresql, the_follower_survives_lost_connections, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    add_client(sid_a, "192.0.2.1");
+    char url[1200], name[64];
+    snprintf(name, sizeof name, "mitsu_fw_%ld", (long)getpid());
+    snprintf(url, sizeof url, "%s&application_name=%s", T.url, name);
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(url, NULL, on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    mitsu_db *db = must_open(T.url);
+    json_t *killed = mitsu_db_one(db, "SELECT COUNT(pg_terminate_backend(pid)) AS n"
+                                      " FROM pg_stat_activity WHERE application_name = ?",
+                                  MITSU_TEXT(name));
+    cr_assert_not_null(killed, "%s", mitsu_db_error(db));
+    cr_assert_eq(json_integer_value(json_object_get(killed, "n")), 2, "the poll and the LISTEN");
+    usleep(100 * 1000);
+    cr_assert_eq(jr_flag(db, sid_a, NULL, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wait_seen(&s, 1, 5000), 1, "applied after the reconnection");
+    usleep(2500 * 1000); /* LISTEN again after its pause: then at once once more */
+    int64_t t0 = mono_now();
+    cr_assert_eq(jr_release(db, sid_a, NULL, 0, 2, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wait_seen(&s, 2, 3000), 2);
+    cr_assert_str_eq(s.state[1], "released");
+    cr_assert_lt(s.at_ms[1] - t0, 1000);
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
