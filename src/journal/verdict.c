@@ -33,8 +33,9 @@ int jr_verdict_notify(mitsu_db *db)
 
 typedef struct stored_request {
     int64_t id;
-    char *target, *headers, *body, *raw_flag;
+    char *target, *headers, *body; /* copies; NULL where the column is */
     size_t body_len;
+    int has_raw;                   /* raw bytes are there: they become [masked] */
 } stored_request;
 
 static void stored_free(stored_request *q, size_t n)
@@ -47,47 +48,56 @@ static void stored_free(stored_request *q, size_t n)
     free(q);
 }
 
-static char *dup_n(const void *p, size_t n)
+/* A copy of n bytes (NUL-terminated) of p, or of the text p when n is (size_t)-1. 0, or -1 out
+ * of memory; a NULL p is copied as NULL. */
+static int copy(char **out, const void *p, size_t n)
 {
-    char *s = malloc(n + 1);
-    if (s) {
-        memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
+    *out = NULL;
+    if (!p)
+        return 0;
+    if (n == (size_t)-1)
+        n = strlen(p);
+    if (!(*out = malloc(n + 1)))
+        return -1;
+    memcpy(*out, p, n);
+    (*out)[n] = '\0';
+    return 0;
 }
 
-/* Every captured request of sid, read whole before any is rewritten. NULL with *n = 0: none
- * or an error (mitsu_db_errcode tells). */
-static stored_request *read_requests(mitsu_db *db, const char *sid, size_t *n)
+/* Every captured request of sid, read whole before any is rewritten (a cursor and updates of
+ * its table do not mix on every backend). 0, or -1 (database error, out of memory). */
+static int read_requests(mitsu_db *db, const char *sid, stored_request **out, size_t *n)
 {
+    *out = NULL;
     *n = 0;
     mitsu_rows *r = mitsu_db_query(db, "SELECT id, target, headers, body, raw FROM requests"
                                        " WHERE sid = ? ORDER BY id", MITSU_TEXT(sid));
-    stored_request *q = NULL;
     size_t cap = 0;
-    int rc;
-    while (r && (rc = mitsu_rows_next(r)) == 1) {
+    int rc = r ? 0 : -1, more = 0;
+    while (rc == 0 && (more = mitsu_rows_next(r)) == 1) {
         if (*n == cap) {
-            stored_request *g = realloc(q, (cap = cap ? 2 * cap : 16) * sizeof *q);
-            if (!g)
+            size_t ncap = cap ? 2 * cap : 16;
+            stored_request *grown = realloc(*out, ncap * sizeof *grown);
+            if (!grown) {
+                rc = -1;
                 break;
-            q = g;
+            }
+            *out = grown;
+            cap = ncap;
         }
-        stored_request *e = &q[(*n)++];
+        stored_request *e = &(*out)[(*n)++];
         memset(e, 0, sizeof *e);
         e->id = mitsu_rows_int(r, 0);
-        const char *t = mitsu_rows_text(r, 1), *h = mitsu_rows_text(r, 2);
         size_t blen = 0, rlen = 0;
         const void *b = mitsu_rows_blob(r, 3, &blen);
-        e->target = t ? strdup(t) : NULL;
-        e->headers = h ? strdup(h) : NULL;
-        e->body = b ? dup_n(b, blen) : NULL;
         e->body_len = blen;
-        e->raw_flag = mitsu_rows_blob(r, 4, &rlen) && rlen ? (char *)"[masked]" : NULL;
+        e->has_raw = mitsu_rows_blob(r, 4, &rlen) && rlen;
+        if (copy(&e->target, mitsu_rows_text(r, 1), (size_t)-1) ||
+            copy(&e->headers, mitsu_rows_text(r, 2), (size_t)-1) || copy(&e->body, b, blen))
+            rc = -1;
     }
     mitsu_rows_free(r);
-    return q;
+    return rc == 0 && more >= 0 ? 0 : -1;
 }
 
 /* The stored headers JSON back into name/value pairs (pointing into v), masked into out. */
@@ -133,7 +143,7 @@ static int mask_one(mitsu_db *db, const stored_request *q, const jr_mask_rule *r
                            MITSU_TEXTN(h.data ? h.data : "", h.len),
                            q->target ? MITSU_TEXTN(t.data ? t.data : "", t.len) : MITSU_NULL,
                            q->body ? MITSU_BLOB(b.data ? b.data : "", b.len) : MITSU_NULL,
-                           q->raw_flag ? MITSU_BLOB(q->raw_flag, 8) : MITSU_NULL,
+                           q->has_raw ? MITSU_BLOB("[masked]", 8) : MITSU_NULL,
                            MITSU_INT(q->id)) < 0
                  ? -1
                  : 0;
@@ -153,11 +163,9 @@ int jr_mask_client_requests(mitsu_db *db, const char *sid, const char *const *fi
         nfields = jr_ndefault_secrets;
     }
     jr_mask_rule rule = {fields, nfields, 0};
+    stored_request *q;
     size_t n;
-    stored_request *q = read_requests(db, sid, &n);
-    if (!q && mitsu_db_errcode(db) != MITSU_DB_OK)
-        return -1;
-    int rc = 0;
+    int rc = read_requests(db, sid, &q, &n);
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = mask_one(db, &q[i], &rule);
     stored_free(q, n);
