@@ -84,6 +84,11 @@ int jr_headers_json(buf *out, buf *tmp, const jr_str *pairs, size_t n, const jr_
 /* Appends a verdicts row. 0 or -1. */
 int jr_verdict_insert(mitsu_db *db, int64_t time, mitsu_value sid, mitsu_value ip,
                       const char *state, double score, mitsu_value by, const char *origin);
+/* Taken in a transaction before anything else when it will append a verdicts row: on
+ * PostgreSQL, an id is drawn when the row is inserted but seen at commit, so without it a row
+ * committed after one with a higher id would be passed over by followers reading "id > last".
+ * Serialized, the ids are in commit order. 0 or -1. */
+int jr_verdict_lock(mitsu_db *db);
 /* PostgreSQL: NOTIFY the channel (delivered at commit); SQLite: nothing. 0 or -1. */
 int jr_verdict_notify(mitsu_db *db);
 /* The secret fields when the configuration names none (journal.c). */

@@ -486,11 +486,24 @@ static int write_one(jr_journal *jr, const jr_rec *r)
     }
 }
 
+/* A flag event appends a verdicts row: the batch takes the verdicts lock first. */
+static int has_flag(jr_rec *const *batch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (batch[i]->kind == JR_REC_EVENT && batch[i]->type == JR_EVENT_FLAG)
+            return 1;
+    return 0;
+}
+
 static int write_batch_tx(jr_journal *jr, jr_rec **batch, size_t n)
 {
     if (mitsu_db_begin(jr->db) != 0)
         return -1;
     jr->batch_verdicts = 0;
+    if (has_flag(batch, n) && jr_verdict_lock(jr->db) != 0) {
+        mitsu_db_rollback(jr->db);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++)
         if (write_one(jr, batch[i]) != 0) {
             mitsu_db_rollback(jr->db);

@@ -21,6 +21,16 @@ int jr_verdict_insert(mitsu_db *db, int64_t time, mitsu_value sid, mitsu_value i
                : 0;
 }
 
+int jr_verdict_lock(mitsu_db *db)
+{
+    if (mitsu_db_kind(db) != MITSU_DB_POSTGRESQL)
+        return 0; /* SQLite: one writer at a time already, ids in commit order */
+    mitsu_rows *r = mitsu_db_query(db, "SELECT pg_advisory_xact_lock(7365827313)");
+    int rc = r && mitsu_rows_next(r) == 1 ? 0 : -1;
+    mitsu_rows_free(r);
+    return rc;
+}
+
 int jr_verdict_notify(mitsu_db *db)
 {
     /* Inside the transaction: PostgreSQL delivers it at commit, and only then. */
@@ -240,8 +250,9 @@ static int operator_verdict(mitsu_db *db, const char *sid, int release, const ch
     char dummy[8];
     if (!err)
         err = dummy, n = sizeof dummy;
-    if (mitsu_db_begin(db) != 0) {
+    if (mitsu_db_begin(db) != 0 || jr_verdict_lock(db) != 0) {
         snprintf(err, n, "begin: %s", mitsu_db_error(db));
+        mitsu_db_rollback(db);
         return -1;
     }
     client_row c;

@@ -995,3 +995,54 @@ Test(postgresql, the_follower_survives_lost_connections, .init = setup_pg, .fini
     jr_follow_stop(f);
     mitsu_db_close(db);
 }
+
+/* PostgreSQL only: verdict rows are committed in id order, so that a follower reading
+ * "id > last" never passes over one committed late with a lower id. */
+typedef struct flag_arg {
+    const char *url;
+    int done, rc;
+} flag_arg;
+
+static void *flag_thread(void *p)
+{
+    flag_arg *a = p;
+    mitsu_db *db = mitsu_db_open(a->url, NULL, 0);
+    a->rc = db ? jr_flag(db, sid_b, NULL, 2, NULL, 0) : -1;
+    mitsu_db_close(db);
+    __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+Test(postgresql, verdict_rows_commit_in_id_order, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    add_client(sid_a, "192.0.2.1");
+    add_client(sid_b, "192.0.2.2");
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(T.url, NULL, on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    /* A writer's transaction draws its id, then takes long to commit... */
+    mitsu_db *slow = must_open(T.url);
+    cr_assert_eq(mitsu_db_begin(slow), 0);
+    cr_assert_eq(jr_verdict_lock(slow), 0);
+    cr_assert_eq(jr_verdict_insert(slow, 1, MITSU_TEXT(sid_a), MITSU_NULL, "attacker", 1,
+                                   MITSU_NULL, "slow"), 0);
+    /* ...while the operator flags another client: it waits for the first to commit. */
+    flag_arg a = {.url = T.url};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, flag_thread, &a), 0);
+    usleep(700 * 1000); /* longer than a poll */
+    int waited = !__atomic_load_n(&a.done, __ATOMIC_SEQ_CST);
+    /* Committed before any assertion: an open transaction would hang the teardown. */
+    cr_assert_eq(mitsu_db_commit(slow), 0);
+    pthread_join(t, NULL);
+    cr_assert(waited, "the second verdict waits for the first");
+    cr_assert_eq(a.rc, 0);
+    cr_assert_eq(wait_seen(&s, 2, 3000), 2, "both applied, none passed over");
+    cr_assert_str_eq(s.sid[0], sid_a);
+    cr_assert_str_eq(s.sid[1], sid_b);
+    jr_follow_stop(f);
+    mitsu_db_close(slow);
+}
