@@ -52,5 +52,7 @@ int cmd_events(int argc, char **argv);
 int cmd_requests(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_flag(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 
 #endif

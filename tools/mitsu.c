@@ -51,6 +51,16 @@ static const subcommand commands[] = {
      "diff: the rows one attacker (session id, prefix or IP address) added, removed and\n"
      "changed in its private copy of every [db.NAME] with decoy_mode = per_attacker.",
      cmd_decoy},
+    {"flag", "mitsu flag CLIENT [--reason TEXT]",
+     "Mark a client as an attacker: running instances divert it within a second. CLIENT is a\n"
+     "session id, a unique prefix of >= 6 hex digits, or an IP address. --db URL|PATH and\n"
+     "--config FILE name the management database.",
+     cmd_flag},
+    {"release", "mitsu release CLIENT",
+     "Release a client (not an attacker): running instances treat it normally again within a\n"
+     "second, and the secrets in its recorded requests are masked. --db URL|PATH and\n"
+     "--config FILE name the management database (and the secret fields).",
+     cmd_release},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -262,6 +262,58 @@ int hp_engine_load(hp_engine *hp, const hp_client *c)
     return hp_client_load(hp->clients, c);
 }
 
+static uint8_t detector_by_name(const char *name)
+{
+    for (int i = 1; name && i < NDETECTORS; i++)
+        if (strcmp(detectors[i]->name, name) == 0)
+            return (uint8_t)i;
+    return name && strcmp(name, "app") == 0 ? HP_BY_APP : HP_BY_OPERATOR;
+}
+
+typedef struct remote_verdict {
+    enum hp_client_state state;
+    uint8_t by;
+    float score;
+    int64_t now;
+} remote_verdict;
+
+/* Under the shard lock. A release starts the client afresh: no score and no detector counts
+ * left, so the evidence of the verdict it was released from cannot flag it again. */
+static void take_remote(hp_client *c, void *p)
+{
+    const remote_verdict *v = p;
+    if (v->state == HP_CLIENT_RELEASED) {
+        c->score = 0;
+        memset(c->det, 0, sizeof c->det);
+    } else if (c->score < v->score) {
+        c->score = v->score;
+    }
+    c->score_at = v->now;
+    hp_client_mark(c, v->state, v->by, v->now);
+}
+
+int hp_engine_apply_verdict(hp_engine *hp, const char *sid, const char *ip,
+                            enum hp_client_state state, double score, const char *by)
+{
+    hp_client c;
+    memset(&c, 0, sizeof c);
+    if (!sid || hp_client_sid_parse(sid, strlen(sid), c.sid) != 0 ||
+        (state != HP_CLIENT_ATTACKER && state != HP_CLIENT_RELEASED))
+        return -1;
+    remote_verdict v = {state, detector_by_name(by), score > 0 ? (float)score : 0, hp_now_ms()};
+    if (state == HP_CLIENT_RELEASED)
+        v.score = 0;
+    if (hp_client_update(hp->clients, c.sid, take_remote, &v) == 0)
+        return 0;
+    /* Not seen here yet: known from now on, so that its address leads to the verdict. */
+    if (!ip || hp_client_ip_parse(ip, c.ip) != 0)
+        memset(c.ip, 0, sizeof c.ip);
+    c.first_seen = c.last_seen = c.score_at = v.now;
+    c.score = v.score;
+    hp_client_mark(&c, state, v.by, v.now);
+    return hp_client_load(hp->clients, &c);
+}
+
 static void apply(hp_request *r, int push)
 {
     if (!r->has_client || (!push && r->nhits == 0))
@@ -464,7 +516,9 @@ static void client_gone(const uint8_t sid[HP_SID_LEN], enum hp_client_state stat
 static int report_changed(const hp_client *c, void *arg)
 {
     hp_engine *hp = arg;
-    if (c->last_seen >= hp->last_upkeep)
+    /* One known only from another instance's verdict (no request here) has nothing to add to
+     * the row that instance keeps. */
+    if (c->last_seen >= hp->last_upkeep && c->requests > 0)
         hp->sink.client(hp->sink.ctx, c);
     return 0;
 }

@@ -31,6 +31,14 @@ void hp_engine_set_sink(hp_engine *hp, const hp_sink *sink);
 /* A verdict from before this start (the journal's), back into the client table. 0 or -1. */
 int hp_engine_load(hp_engine *hp, const hp_client *c);
 
+/* A verdict reached elsewhere (another instance, the operator), applied to the client sid (32 hex
+ * digits) from the next request on: ATTACKER diverts it (and its address ip, when given); RELEASED
+ * treats it normally again, its score and detector counts reset. A client not in the table is
+ * added with the verdict. by: the detector's name ("operator", "app"...). 0, or -1 (a bad sid or
+ * state, out of memory). Any thread. */
+int hp_engine_apply_verdict(hp_engine *hp, const char *sid, const char *ip,
+                            enum hp_client_state state, double score, const char *by);
+
 /* Identifies (or creates) a detector id for events: 0 is the application (mitsu_flag), 255 an
  * operator; detectors are numbered from 1 in table order. */
 enum { HP_BY_APP = 0, HP_BY_OPERATOR = 255 };

@@ -58,15 +58,42 @@ int jr_is_secret(const char *const *fields, size_t nfields, const char *name, si
                  int contains);
 
 /* ---- mask.c ---- */
-/* Appends urlencoded pairs with the values of secret fields replaced by [masked]. */
-int jr_mask_urlencoded(buf *out, const char *s, size_t n, const char *const *fields,
-                       size_t nfields);
+/* What is a secret and what replaces it: "[masked]", or with hash "[sha256:HEX]" of the value
+ * (so equal secrets can still be matched, say a password tried on several accounts). */
+typedef struct jr_mask_rule {
+    const char *const *fields; /* secret field names (case-insensitive) */
+    size_t nfields;
+    int hash;
+} jr_mask_rule;
+/* Appends urlencoded pairs with the values of secret fields replaced. */
+int jr_mask_urlencoded(buf *out, const char *s, size_t n, const jr_mask_rule *rule);
 /* The body masked according to its content type (the Content-Type header's value, or NULL). */
 int jr_mask_body(buf *out, const char *ctype, size_t ctlen, const char *s, size_t n,
-                 const char *const *fields, size_t nfields);
+                 const jr_mask_rule *rule);
 /* Appends a header's value, masked when it carries credentials. */
 int jr_mask_header(buf *out, const char *name, size_t nlen, const char *v, size_t vlen,
-                   const char *const *fields, size_t nfields);
+                   const jr_mask_rule *rule);
+/* Appends a request target with the values of secret fields in its query replaced. */
+int jr_mask_target(buf *out, const char *t, size_t n, const jr_mask_rule *rule);
+/* Appends headers (name, value pairs: 2 * n) as JSON [[name, value], ...], the values masked
+ * when rule is not NULL; tmp is scratch space. */
+int jr_headers_json(buf *out, buf *tmp, const jr_str *pairs, size_t n, const jr_mask_rule *rule);
+
+/* ---- verdict.c ---- */
+#define JR_VERDICT_CHANNEL "mitsu_verdicts" /* NOTIFY channel of new verdicts rows */
+/* Appends a verdicts row. 0 or -1. */
+int jr_verdict_insert(mitsu_db *db, int64_t time, mitsu_value sid, mitsu_value ip,
+                      const char *state, double score, mitsu_value by, const char *origin);
+/* Taken in a transaction before anything else when it will append a verdicts row: on
+ * PostgreSQL, an id is drawn when the row is inserted but seen at commit, so without it a row
+ * committed after one with a higher id would be passed over by followers reading "id > last".
+ * Serialized, the ids are in commit order. 0 or -1. */
+int jr_verdict_lock(mitsu_db *db);
+/* PostgreSQL: NOTIFY the channel (delivered at commit); SQLite: nothing. 0 or -1. */
+int jr_verdict_notify(mitsu_db *db);
+/* The secret fields when the configuration names none (journal.c). */
+extern const char *const jr_default_secrets[];
+extern const size_t jr_ndefault_secrets;
 
 /* ---- schema.c ---- */
 /* Applies the migrations missing from db, in one transaction each. 0, or -1 with err. */

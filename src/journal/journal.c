@@ -18,8 +18,9 @@
 
 const char *const jr_event_names[JR_EVENT__MAX] = {"hit", "flag", "release"};
 
-static const char *const default_secrets[] = {"password", "passwd", "pass", "pwd", "token",
-                                              "secret"};
+const char *const jr_default_secrets[] = {"password", "passwd", "pass", "pwd", "token",
+                                          "secret"};
+const size_t jr_ndefault_secrets = sizeof jr_default_secrets / sizeof jr_default_secrets[0];
 
 struct jr_journal {
     /* The queue: a ring of record pointers. Producers hold `lock` only to store a pointer. */
@@ -31,6 +32,7 @@ struct jr_journal {
     int closing;
 
     pthread_t writer;
+    char *url;             /* to connect again after a lost connection */
     pthread_mutex_t db_lock; /* the connection: the writer's, and jr_load_verdicts' at start */
     mitsu_db *db;
     FILE *log;             /* NULL: off */
@@ -41,7 +43,10 @@ struct jr_journal {
     jr_rec **batch;        /* the writer's batch */
     buf scratch[3];        /* the writer's: headers JSON, masked body, log line */
 
-    char instance[13];     /* random hex prefix of event ids: unique across instances */
+    char instance[13];     /* random hex prefix of event ids: unique across instances; the
+                            * origin of this instance's verdict rows */
+    int batch_verdicts;    /* the writer's: the batch holds a verdict row (NOTIFY at commit) */
+    int db_down;           /* the writer's: the connection is lost, told once */
     atomic_uint_fast64_t seq;
     atomic_uint_fast64_t queued, written, dropped, failed, batches;
     uint64_t drops_logged; /* the writer's: dropped count at the last drop line */
@@ -328,6 +333,12 @@ static mitsu_value text_value(buf *b, jr_str s)
 
 static const char *const state_names[HP_CLIENT_STATE__MAX] = {"normal", "attacker", "released"};
 
+/* A client never goes back to normal: a row saying so comes from an instance that has not yet
+ * heard of a verdict reached elsewhere (another instance, the operator), which it keeps. */
+#define KEEP_VERDICT(col)                                                                   \
+    "CASE WHEN excluded.state = 'normal' AND clients.state <> 'normal' THEN clients." col   \
+    " ELSE excluded." col " END"
+
 static int write_client(jr_journal *jr, const jr_rec *r)
 {
     buf *b = &jr->scratch[0];
@@ -340,10 +351,13 @@ static int write_client(jr_journal *jr, const jr_rec *r)
                          " last_seen, flagged_at, flagged_by, updated_at)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                          " ON CONFLICT (sid) DO UPDATE SET ip = excluded.ip,"
-                         " state = excluded.state, score = excluded.score, n4xx = excluded.n4xx,"
+                         " state = " KEEP_VERDICT("state") ", score = excluded.score,"
+                         " n4xx = excluded.n4xx,"
                          " requests = excluded.requests, first_seen = excluded.first_seen,"
-                         " last_seen = excluded.last_seen, flagged_at = excluded.flagged_at,"
-                         " flagged_by = excluded.flagged_by, updated_at = excluded.updated_at",
+                         " last_seen = excluded.last_seen,"
+                         " flagged_at = " KEEP_VERDICT("flagged_at") ","
+                         " flagged_by = " KEEP_VERDICT("flagged_by") ","
+                         " updated_at = excluded.updated_at",
                          MITSU_TEXTN(r->s[JR_C_SID].p, r->s[JR_C_SID].len),
                          MITSU_TEXTN(r->s[JR_C_IP].p, r->s[JR_C_IP].len),
                          MITSU_TEXT(state_names[r->type]), MITSU_REAL(r->score),
@@ -369,13 +383,17 @@ static int write_event(jr_journal *jr, const jr_rec *r)
     for (int i = 0; i < 7; i++)
         v[i] = text_value(b, r->s[tx[i]]);
     double score = r->score == r->score ? r->score : 0;
-    return mitsu_db_exec(jr->db,
-                         "INSERT INTO events (uid, time, event, sid, ip, detector, kind, score,"
-                         " evidence, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         v[0], MITSU_INT(r->t), MITSU_TEXT(jr_event_names[r->type]), v[1], v[2],
-                         v[3], v[4], MITSU_REAL(score), v[5], v[6]) < 0
-               ? -1
-               : 0;
+    if (mitsu_db_exec(jr->db,
+                      "INSERT INTO events (uid, time, event, sid, ip, detector, kind, score,"
+                      " evidence, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      v[0], MITSU_INT(r->t), MITSU_TEXT(jr_event_names[r->type]), v[1], v[2],
+                      v[3], v[4], MITSU_REAL(score), v[5], v[6]) < 0)
+        return -1;
+    if (r->type != JR_EVENT_FLAG)
+        return 0;
+    /* The other instances learn of the verdict from this row, committed with the event. */
+    jr->batch_verdicts = 1;
+    return jr_verdict_insert(jr->db, r->t, v[1], v[2], "attacker", score, v[3], jr->instance);
 }
 
 static jr_str find_header(const jr_rec *r, const char *name)
@@ -387,47 +405,35 @@ static jr_str find_header(const jr_rec *r, const char *name)
     return (jr_str){NULL, 0};
 }
 
+/* How a request's secrets are stored: masked for pre-flag evidence, else as configured. NULL:
+ * as sent. */
+static const jr_mask_rule *request_rule(const jr_journal *jr, const jr_rec *r, jr_mask_rule *rule)
+{
+    if (!r->mask && jr->o.secrets == JR_SECRETS_PLAIN)
+        return NULL;
+    *rule = (jr_mask_rule){(const char *const *)jr->secrets, jr->o.nsecret_fields,
+                           jr->o.secrets == JR_SECRETS_HASH};
+    return rule;
+}
+
 static int write_request(jr_journal *jr, const jr_rec *r)
 {
-    const char *const *sf = (const char *const *)jr->secrets;
-    size_t nsf = jr->o.nsecret_fields;
+    jr_mask_rule rule_;
+    const jr_mask_rule *rule = request_rule(jr, r, &rule_);
     buf *h = &jr->scratch[0], *body = &jr->scratch[1];
     h->len = body->len = 0;
-    int rc = 0;
-
-    /* Headers as JSON [[name, value], ...]: the order and repeats are evidence too. */
-    rc |= buf_append(h, "[", 1);
-    for (size_t i = 0; i < r->nhdr; i++) {
-        jr_str name = r->hdr[2 * i], value = r->hdr[2 * i + 1];
-        rc |= buf_append_str(h, i ? ",[" : "[");
-        rc |= jr_append_json(h, name.p, name.len, 0);
-        rc |= buf_append(h, ",", 1);
-        if (r->mask) {
-            size_t at = body->len;
-            rc |= jr_mask_header(body, name.p, name.len, value.p, value.len, sf, nsf);
-            rc |= jr_append_json(h, body->data + at, body->len - at, 0);
-            body->len = at;
-        } else {
-            rc |= jr_append_json(h, value.p, value.len, 0);
-        }
-        rc |= buf_append(h, "]", 1);
-    }
-    rc |= buf_append(h, "]", 1);
+    int rc = jr_headers_json(h, body, r->hdr, r->nhdr, rule);
     size_t hlen = h->len;
 
     /* Then the target (its query masked), then the body, all in h/body at known offsets. */
     jr_str target = r->s[JR_R_TARGET];
     size_t tat = h->len;
-    if (target.p) {
-        const char *q = r->mask ? memchr(target.p, '?', target.len) : NULL;
-        size_t pre = q ? (size_t)(q - target.p) + 1 : target.len;
-        rc |= jr_append_utf8(h, target.p, pre);
-        if (q) {
-            size_t mat = body->len;
-            rc |= jr_mask_urlencoded(body, q + 1, target.len - pre, sf, nsf);
-            rc |= jr_append_utf8(h, body->data + mat, body->len - mat);
-            body->len = mat;
-        }
+    if (target.p && rule) {
+        body->len = 0;
+        rc |= jr_mask_target(body, target.p, target.len, rule);
+        rc |= jr_append_utf8(h, body->data ? body->data : "", body->len);
+    } else if (target.p) {
+        rc |= jr_append_utf8(h, target.p, target.len);
     }
     size_t tlen = h->len - tat;
     size_t mat = h->len;
@@ -441,13 +447,13 @@ static int write_request(jr_journal *jr, const jr_rec *r)
     size_t ilen = h->len - iat;
 
     jr_str b = r->s[JR_R_BODY], raw = r->s[JR_R_RAW];
-    if (r->mask && b.p) {
+    if (rule && b.p) {
         jr_str ct = find_header(r, "content-type");
         body->len = 0;
-        rc |= jr_mask_body(body, ct.p, ct.len, b.p, b.len, sf, nsf);
+        rc |= jr_mask_body(body, ct.p, ct.len, b.p, b.len, rule);
         b = (jr_str){body->len ? body->data : "", body->len};
     }
-    if (r->mask && raw.p && raw.len)
+    if (rule && raw.p && raw.len)
         raw = (jr_str){"[masked]", 8}; /* the raw bytes hold everything, secrets included */
     if (rc)
         return -1;
@@ -480,20 +486,74 @@ static int write_one(jr_journal *jr, const jr_rec *r)
     }
 }
 
+/* A flag event appends a verdicts row: the batch takes the verdicts lock first. */
+static int has_flag(jr_rec *const *batch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (batch[i]->kind == JR_REC_EVENT && batch[i]->type == JR_EVENT_FLAG)
+            return 1;
+    return 0;
+}
+
 static int write_batch_tx(jr_journal *jr, jr_rec **batch, size_t n)
 {
     if (mitsu_db_begin(jr->db) != 0)
         return -1;
+    jr->batch_verdicts = 0;
+    if (has_flag(batch, n) && jr_verdict_lock(jr->db) != 0) {
+        mitsu_db_rollback(jr->db);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++)
         if (write_one(jr, batch[i]) != 0) {
             mitsu_db_rollback(jr->db);
             return -1;
         }
-    if (mitsu_db_commit(jr->db) != 0) {
+    if ((jr->batch_verdicts && jr_verdict_notify(jr->db) != 0) || mitsu_db_commit(jr->db) != 0) {
         mitsu_db_rollback(jr->db);
         return -1;
     }
     return 0;
+}
+
+static int closing(jr_journal *jr)
+{
+    pthread_mutex_lock(&jr->lock);
+    int c = jr->closing;
+    pthread_mutex_unlock(&jr->lock);
+    return c;
+}
+
+/* The connection is lost (PostgreSQL restarted, the backend killed): the batch is kept and
+ * tried again with a growing pause while new records queue up (past queue_size they are
+ * dropped and counted, as always). Told once when lost and once when back. At close it gives
+ * up after a few tries rather than hang the shutdown. Returns the last try's result. */
+static int write_batch_reconnect(jr_journal *jr, jr_rec **batch, size_t n)
+{
+    if (!jr->db_down)
+        fprintf(stderr, "mitsu: journal: database connection lost (%s); keeping records and"
+                        " reconnecting\n", mitsu_db_error(jr->db));
+    jr->db_down = 1;
+    int rc = -1, tries_at_close = 0;
+    for (int64_t pause = 50; rc != 0 && mitsu_db_errcode(jr->db) == MITSU_DB_UNAVAILABLE;
+         pause = pause < 3200 ? pause * 2 : 5000) {
+        if (closing(jr) && tries_at_close++ >= 5)
+            break;
+        struct timespec ts = {pause / 1000, (long)(pause % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        log_drops(jr, 0);
+        /* A new connection: the old one's session, prepared statements included, is gone. */
+        mitsu_db_close(jr->db);
+        jr->db = mitsu_db_open(jr->url, NULL, 0);
+        rc = jr->db ? write_batch_tx(jr, batch, n) : -1;
+    }
+    if (!jr->db) /* gave up at close: the records are counted as failed */
+        return -1;
+    if (rc == 0) {
+        fprintf(stderr, "mitsu: journal: database connection back\n");
+        jr->db_down = 0;
+    }
+    return rc;
 }
 
 static void write_batch(jr_journal *jr, jr_rec **batch, size_t n)
@@ -511,7 +571,12 @@ static void write_batch(jr_journal *jr, jr_rec **batch, size_t n)
         /* Another process held the lock past the busy timeout: one more try. */
         rc = write_batch_tx(jr, batch, n);
     }
-    if (rc != 0) {
+    if (rc != 0 && mitsu_db_errcode(jr->db) == MITSU_DB_UNAVAILABLE)
+        rc = write_batch_reconnect(jr, batch, n);
+    if (rc != 0 && !jr->db) {
+        atomic_fetch_add_explicit(&jr->failed, n, memory_order_relaxed);
+        fprintf(stderr, "mitsu: journal: %zu records not written: no database\n", n);
+    } else if (rc != 0) {
         /* One bad record must not take its batch with it: write them one by one. */
         size_t lost = 0;
         const char *why = NULL;
@@ -579,6 +644,8 @@ void jr_options_from_config(const config *cfg, jr_options *o)
     const char *const *items = NULL;
     o->nsecret_fields = config_get_list(cfg, "journal", "secret_fields", &items);
     o->secret_fields = items;
+    o->body_max = (size_t)config_get_size(cfg, "journal", "body_max");
+    o->secrets = config_get_enum(cfg, "journal", "secrets");
 }
 
 static void jr_free(jr_journal *jr)
@@ -596,6 +663,7 @@ static void jr_free(jr_journal *jr)
         buf_free(&jr->scratch[i]);
     free(jr->ring);
     free(jr->batch);
+    free(jr->url);
     pthread_mutex_destroy(&jr->lock);
     pthread_mutex_destroy(&jr->db_lock);
     pthread_cond_destroy(&jr->wake);
@@ -627,8 +695,8 @@ jr_journal *jr_open(const char *url, const jr_options *opts, char *err, size_t n
     if (o->drop_log_ms <= 0)
         o->drop_log_ms = 10000;
     if (!o->secret_fields) {
-        o->secret_fields = default_secrets;
-        o->nsecret_fields = sizeof default_secrets / sizeof default_secrets[0];
+        o->secret_fields = jr_default_secrets;
+        o->nsecret_fields = jr_ndefault_secrets;
     }
     /* The caller's strings may not outlive jr_open (a config being reloaded): copy them. */
     jr->secrets = calloc(o->nsecret_fields + 1, sizeof *jr->secrets);
@@ -640,7 +708,8 @@ jr_journal *jr_open(const char *url, const jr_options *opts, char *err, size_t n
     jr->cap = o->queue_size;
     jr->ring = calloc(jr->cap, sizeof *jr->ring);
     jr->batch = calloc(o->batch_max, sizeof *jr->batch);
-    if (!jr->secrets || !jr->ring || !jr->batch) {
+    jr->url = strdup(url);
+    if (!jr->secrets || !jr->ring || !jr->batch || !jr->url) {
         snprintf(err, n, "out of memory");
         goto fail;
     }
@@ -781,6 +850,11 @@ void jr_stats_get(jr_journal *jr, jr_stats *out)
     pthread_mutex_lock(&jr->lock);
     out->pending = jr->count;
     pthread_mutex_unlock(&jr->lock);
+}
+
+const char *jr_instance(const jr_journal *jr)
+{
+    return jr ? jr->instance : "";
 }
 
 int jr_schema_version(jr_journal *jr)

@@ -10,9 +10,13 @@
 #include "mitsu.h"
 #include "web/config.h"
 
-#define JR_SCHEMA_VERSION 1 /* the migration the code expects; jr_open applies those missing */
+#define JR_SCHEMA_VERSION 2 /* the migration the code expects; jr_open applies those missing */
 
 typedef struct jr_journal jr_journal;
+
+/* [journal] secrets (the order of enum config_secrets): an attacker's captured requests keep
+ * secret values as sent, or hashed, or masked. Pre-flag evidence is masked whatever it says. */
+enum jr_secrets { JR_SECRETS_PLAIN, JR_SECRETS_HASH, JR_SECRETS_REDACT };
 
 typedef struct jr_options {
     size_t queue_size;        /* records waiting for the writer, at most (0: 10000); past it
@@ -24,9 +28,11 @@ typedef struct jr_options {
     size_t batch_max;         /* records per transaction, at most (0: 4096) */
     size_t body_max;          /* bytes of a request body (and of raw bytes) kept (0: 65536) */
     int64_t drop_log_ms;      /* one "drop" log line per this interval at most (0: 10000) */
+    int secrets;              /* enum jr_secrets: how secrets in attackers' captures are kept */
 } jr_options;
 
-/* Fills o from the [journal] section (queue_size, log, secret_fields) and the defaults. The
+/* Fills o from the [journal] section (queue_size, log, secret_fields, secrets, body_max) and the
+ * defaults. The
  * strings point into cfg, which must outlive jr_open. The URL is config_get_str(cfg, "journal",
  * "db"). */
 void jr_options_from_config(const config *cfg, jr_options *o);
@@ -148,6 +154,53 @@ typedef struct jr_stats {
     size_t pending;   /* records in the queue now */
 } jr_stats;
 void jr_stats_get(jr_journal *jr, jr_stats *out);
+
+/* This instance's id: a random 12 hex digits made at jr_open, the origin of its verdict rows. */
+const char *jr_instance(const jr_journal *jr);
+
+/* ---- Shared verdicts ---------------------------------------------------------------------------
+ * When a detector flags a client, the writer appends a row to the verdicts table (origin:
+ * jr_instance) in the transaction of the flag event. Every instance follows that table and
+ * applies the rows of the other origins; the operator's verdicts (origin "operator") come the
+ * same way. On PostgreSQL the writers NOTIFY mitsu_verdicts at commit. */
+
+typedef struct jr_verdict {
+    int64_t id, time;
+    const char *sid, *ip;  /* each may be NULL */
+    const char *state;     /* "attacker" or "released" */
+    double score;
+    const char *by;        /* the detector's name, "operator", or NULL */
+    const char *origin;
+} jr_verdict;
+typedef void jr_verdict_apply_fn(const jr_verdict *v, void *arg);
+typedef struct jr_follower jr_follower;
+
+/* Follows the verdicts of the database at url from its current end, on a thread of its own
+ * with its own connection: polls every JR_FOLLOW_POLL_MS (SQLite and PostgreSQL alike) and, on
+ * PostgreSQL, LISTENs to mitsu_verdicts to apply a new row at once. fn runs on that thread for
+ * every row whose origin is not skip_origin (may be NULL). A lost database is told once on
+ * stderr and retried. NULL with err on a bad start. Start-up code: it blocks. */
+#define JR_FOLLOW_POLL_MS 500
+jr_follower *jr_follow_start(const char *url, const char *skip_origin, jr_verdict_apply_fn *fn,
+                             void *arg, char *err, size_t n);
+/* Stops the thread and closes its connections. NULL is ignored. */
+void jr_follow_stop(jr_follower *f);
+
+/* The operator's verdicts, on a connection of the caller's (the mitsu tool, the admin), each in
+ * one transaction with a verdicts row (origin "operator") and an event (detector "operator"),
+ * NOTIFYing running instances on PostgreSQL. sid: the client's 32 hex digits; now: Unix ms.
+ * 0, or -1 with the reason in err (unknown client, database error). */
+/* Flags: state attacker (an attacker keeps its first flag's time and detector); reason: the
+ * event's evidence, or NULL. */
+int jr_flag(mitsu_db *db, const char *sid, const char *reason, int64_t now, char *err, size_t n);
+/* Releases: state released, score 0, and every captured request of the client (pre-flag
+ * evidence and captures alike: it was a real user) rewritten with the values of the secret
+ * fields (NULL: the defaults), credentials and cookies masked as "[masked]". */
+int jr_release(mitsu_db *db, const char *sid, const char *const *fields, size_t nfields,
+               int64_t now, char *err, size_t n);
+/* The masking of jr_release alone, inside the caller's transaction. 0 or -1. */
+int jr_mask_client_requests(mitsu_db *db, const char *sid, const char *const *fields,
+                            size_t nfields);
 
 /* The schema version of the database (for tests and `mitsu check`), or -1. */
 int jr_schema_version(jr_journal *jr);

@@ -56,6 +56,17 @@ static const char *const migrations[] = {
     " planted_at BIGINT NOT NULL,"
     " db TEXT);"
     "CREATE INDEX honeytokens_value ON honeytokens (value);",
+    /* 2: the log of verdict changes that running instances follow (polled by id; on PostgreSQL
+     * they are woken by NOTIFY mitsu_verdicts). origin: the instance id that wrote it, or
+     * "operator" for the mitsu tool. */
+    "CREATE TABLE verdicts ("
+    " id {id},"
+    " time BIGINT NOT NULL,"
+    " sid TEXT, ip TEXT,"
+    " state TEXT NOT NULL CHECK (state IN ('attacker', 'released')),"
+    " score {real},"
+    " by TEXT,"
+    " origin TEXT);",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == JR_SCHEMA_VERSION, "JR_SCHEMA_VERSION is the last migration");

@@ -115,7 +115,7 @@ static int load_honeytokens(jr_journal *jr, hp_engine *hp)
 static void free_recorder(void *p)
 {
     recorder *rec = p;
-    jr_close(rec->jr); /* every queued record is written before this returns */
+    recorder_detach(rec);
     free(rec);
 }
 
@@ -141,7 +141,7 @@ static int attach_journal(mitsu_app *app, hp_engine *hp)
         return -1;
     }
     rec->jr = jr;
-    if (recorder_attach(rec, jr, hp, config_get_str(app->cfg, "honeypot", "action"), err,
+    if (recorder_attach(rec, jr, hp, url, config_get_str(app->cfg, "honeypot", "action"), err,
                         sizeof err) < 0) {
         fprintf(stderr, "mitsu: journal: reloading verdicts: %s\n", err);
         return -1;

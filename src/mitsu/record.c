@@ -99,15 +99,35 @@ static int load_verdict(const hp_client *c, const char *flagged_by, void *arg)
     return hp_engine_load(arg, c) < 0;
 }
 
-int recorder_attach(recorder *rec, jr_journal *jr, hp_engine *hp, const char *action,
-                    char *err, size_t errlen)
+/* A verdict of another instance or of the operator, on the follower's thread. */
+static void follow_verdict(const jr_verdict *v, void *arg)
+{
+    enum hp_client_state state = strcmp(v->state, "attacker") == 0 ? HP_CLIENT_ATTACKER
+                                                                    : HP_CLIENT_RELEASED;
+    hp_engine_apply_verdict(arg, v->sid, v->ip, state, v->score, v->by);
+}
+
+int recorder_attach(recorder *rec, jr_journal *jr, hp_engine *hp, const char *url,
+                    const char *action, char *err, size_t errlen)
 {
     rec->jr = jr;
     rec->hp = hp;
     rec->action = action;
+    /* Following starts first: a verdict written while the table is reloaded is not missed. */
+    rec->follow = jr_follow_start(url, jr_instance(jr), follow_verdict, hp, err, errlen);
+    if (!rec->follow)
+        return -1;
     if (jr_load_verdicts(jr, load_verdict, hp, err, errlen) < 0)
         return -1;
     hp_sink sink = {on_flag, on_request, on_client, rec};
     hp_engine_set_sink(hp, &sink);
     return 0;
+}
+
+void recorder_detach(recorder *rec)
+{
+    jr_follow_stop(rec->follow); /* before the journal and the engine it calls go */
+    rec->follow = NULL;
+    jr_close(rec->jr); /* every queued record is written before this returns */
+    rec->jr = NULL;
 }

@@ -11,11 +11,15 @@ typedef struct recorder {
     jr_journal *jr;
     hp_engine *hp;
     const char *action; /* what a flag does: the configured action, for events */
+    jr_follower *follow; /* the other instances' and the operator's verdicts */
 } recorder;
 
-/* Reloads the journal's verdicts into the honeypot, then routes its observations to the
- * journal. 0, or -1 with the reason in err. */
-int recorder_attach(recorder *rec, jr_journal *jr, hp_engine *hp, const char *action,
-                    char *err, size_t errlen);
+/* Follows the shared verdicts of the management database at url, reloads the journal's
+ * verdicts into the honeypot, then routes its observations to the journal. 0, or -1 with the
+ * reason in err (recorder_detach still to be called). */
+int recorder_attach(recorder *rec, jr_journal *jr, hp_engine *hp, const char *url,
+                    const char *action, char *err, size_t errlen);
+/* Stops following and closes the journal (its queue written first). */
+void recorder_detach(recorder *rec);
 
 #endif

@@ -65,6 +65,9 @@ static const char *const hp_action_words[CONFIG_HP_ACTION__MAX + 1] = {
     [CONFIG_HP_BLOCK] = "block", [CONFIG_HP_TARPIT] = "tarpit", NULL};
 static const char *const decoy_mode_words[CONFIG_DECOY_MODE__MAX + 1] = {
     [CONFIG_DECOY_SHARED] = "shared", [CONFIG_DECOY_PER_ATTACKER] = "per_attacker", NULL};
+static const char *const secrets_words[CONFIG_SECRETS__MAX + 1] = {
+    [CONFIG_SECRETS_PLAIN] = "plain", [CONFIG_SECRETS_HASH] = "hash",
+    [CONFIG_SECRETS_REDACT] = "redact", NULL};
 
 static int check_listen(const char *v, char *why, size_t n);
 static int check_cidr(const char *v, char *why, size_t n);
@@ -197,6 +200,9 @@ static const struct key_spec keys[] = {
          "JSON event lines: stderr, off, or a file path"),
     KLIST("journal", "secret_fields", "password,passwd,pass,pwd,token,secret", 1, 0, NULL, 0,
           "form and JSON fields whose values are masked in records"),
+    KENUM("journal", "secrets", "plain", secrets_words,
+          "secret values in attackers' captures: plain, hash (SHA-256) or redact"),
+    KSIZE("journal", "body_max", "64K", 0, 64 * MIB, "bytes of a captured body kept, at most"),
 
     KLIST("admin", "listen", "127.0.0.1:8081", 1, MAX_LISTEN, check_listen, F_NONEMPTY,
           "addresses of the admin listener"),

@@ -24,6 +24,8 @@ enum config_hp_action {
     CONFIG_HP_ACTION__MAX
 };
 enum config_decoy_mode { CONFIG_DECOY_SHARED, CONFIG_DECOY_PER_ATTACKER, CONFIG_DECOY_MODE__MAX };
+enum config_secrets { CONFIG_SECRETS_PLAIN, CONFIG_SECRETS_HASH, CONFIG_SECRETS_REDACT,
+                      CONFIG_SECRETS__MAX };
 
 /* One [db.NAME] section. Strings belong to the config. */
 typedef struct config_db {

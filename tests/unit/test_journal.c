@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends.h"
@@ -128,7 +129,7 @@ BACKEND_TEST(migrations_create_the_schema_and_a_second_open_keeps_it)
     jr_close(jr);
 
     mitsu_db *db = must_open(T.url);
-    cr_assert_eq(count(db, "SELECT COUNT(*) FROM schema_version"), 1, "applied once");
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM schema_version"), JR_SCHEMA_VERSION, "applied once");
     static const char *const tables[] = {"clients", "events", "requests", "honeytokens"};
     for (size_t i = 0; i < 4; i++) {
         char sql[64];
@@ -362,11 +363,12 @@ Test(queue, records_after_close_or_on_null_are_refused)
 /* ---- Masking ------------------------------------------------------------------------------ */
 
 static const char *const secrets[] = {"password", "token", "secret"};
+static const jr_mask_rule rule = {secrets, 3, 0};
 
 static char *masked_form(const char *s)
 {
     buf b = BUF_INIT;
-    cr_assert_eq(jr_mask_urlencoded(&b, s, strlen(s), secrets, 3), 0);
+    cr_assert_eq(jr_mask_urlencoded(&b, s, strlen(s), &rule), 0);
     buf_append(&b, "", 1);
     return b.data;
 }
@@ -387,16 +389,15 @@ Test(mask, json_bodies_at_any_depth_and_other_types_whole)
     const char *js = "{\"user\":\"bob\",\"password\":\"p\",\"a\":[{\"token\":1}]}";
     buf b = BUF_INIT;
     cr_assert_eq(jr_mask_body(&b, "application/json; charset=utf-8", 31, js, strlen(js),
-                              secrets, 3), 0);
+                              &rule), 0);
     buf_append(&b, "", 1);
     cr_assert_str_eq(b.data, "{\"user\":\"bob\",\"password\":\"[masked]\",\"a\":[{\"token\":"
                              "\"[masked]\"}]}");
     b.len = 0;
-    cr_assert_eq(jr_mask_body(&b, "application/json", 16, "{\"password\":\"tru", 16, secrets,
-                              3), 0);
+    cr_assert_eq(jr_mask_body(&b, "application/json", 16, "{\"password\":\"tru", 16, &rule), 0);
     cr_assert_eq(b.len, 8, "truncated JSON is masked whole");
     b.len = 0;
-    cr_assert_eq(jr_mask_body(&b, "multipart/form-data", 19, "--x\r\npassword", 13, secrets, 3),
+    cr_assert_eq(jr_mask_body(&b, "multipart/form-data", 19, "--x\r\npassword", 13, &rule),
                  0);
     cr_assert_eq(memcmp(b.data, "[masked]", 8), 0);
     buf_free(&b);
@@ -405,13 +406,13 @@ Test(mask, json_bodies_at_any_depth_and_other_types_whole)
 Test(mask, credential_headers)
 {
     buf b = BUF_INIT;
-    jr_mask_header(&b, "Authorization", 13, "Basic Ym9iOmh1bnRlcjI=", 22, secrets, 3);
-    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
-    jr_mask_header(&b, "Cookie", 6, "sid=123; theme=dark", 19, secrets, 3);
-    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
-    jr_mask_header(&b, "X-Auth-Token", 12, "abc", 3, secrets, 3);
-    jr_mask_header(&b, "|", 1, "", 0, secrets, 3);
-    jr_mask_header(&b, "Accept", 6, "text/html", 9, secrets, 3);
+    jr_mask_header(&b, "Authorization", 13, "Basic Ym9iOmh1bnRlcjI=", 22, &rule);
+    jr_mask_header(&b, "|", 1, "", 0, &rule);
+    jr_mask_header(&b, "Cookie", 6, "sid=123; theme=dark", 19, &rule);
+    jr_mask_header(&b, "|", 1, "", 0, &rule);
+    jr_mask_header(&b, "X-Auth-Token", 12, "abc", 3, &rule);
+    jr_mask_header(&b, "|", 1, "", 0, &rule);
+    jr_mask_header(&b, "Accept", 6, "text/html", 9, &rule);
     buf_append(&b, "", 1);
     cr_assert_str_eq(b.data, "Basic [masked]sid=[masked]; theme=[masked][masked]text/html");
     buf_free(&b);
@@ -582,4 +583,453 @@ Test(log, json_escape_keeps_valid_utf8_and_marks_the_rest)
     cr_assert_eq(b.len, 4);
     cr_assert_eq(memcmp(b.data, "x\xef\xbf\xbd", 4), 0);
     buf_free(&b);
+}
+
+/* ---- Shared verdicts: the log, the follower, the operator --------------------------------- */
+
+static int64_t count_where(mitsu_db *db, const char *sql, const char *arg)
+{
+    mitsu_rows *r = mitsu_db_query(db, sql, MITSU_TEXT(arg));
+    cr_assert_not_null(r, "%s: %s", sql, mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    int64_t n = mitsu_rows_int(r, 0);
+    mitsu_rows_free(r);
+    return n;
+}
+
+static void flag_event(jr_journal *jr, const char *sid, const char *ip)
+{
+    jr_event_rec e = {.type = JR_EVENT_FLAG, .time = 1700000000000, .sid = sid, .ip = ip,
+                      .detector = "trap", .score = 100, .evidence = "/.env"};
+    cr_assert_eq(jr_event(jr, &e), 0);
+}
+
+BACKEND_TEST(a_flag_appends_a_verdicts_row_of_this_instance_with_its_event)
+{
+    jr_journal *jr = open_jr(NULL);
+    char origin[32];
+    snprintf(origin, sizeof origin, "%s", jr_instance(jr));
+    cr_assert_eq(strlen(origin), 12);
+    flag_event(jr, sid_a, "192.0.2.7");
+    jr_event_rec hit = {.type = JR_EVENT_HIT, .time = 1, .sid = sid_b, .detector = "rate"};
+    cr_assert_eq(jr_event(jr, &hit), 0);
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT sid, ip, state, score, by, origin, time"
+                                       " FROM verdicts");
+    cr_assert_not_null(r, "%s", mitsu_db_error(db));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), sid_a);
+    cr_assert_str_eq(mitsu_rows_text(r, 1), "192.0.2.7");
+    cr_assert_str_eq(mitsu_rows_text(r, 2), "attacker");
+    cr_assert_float_eq(mitsu_rows_real(r, 3), 100.0, 1e-9);
+    cr_assert_str_eq(mitsu_rows_text(r, 4), "trap");
+    cr_assert_str_eq(mitsu_rows_text(r, 5), origin);
+    cr_assert_eq(mitsu_rows_int(r, 6), 1700000000000);
+    cr_assert_eq(mitsu_rows_next(r), 0, "a hit is no verdict");
+    mitsu_rows_free(r);
+    mitsu_db_close(db);
+}
+
+/* What the follower hands over, for the test thread to wait on. */
+typedef struct seen {
+    pthread_mutex_t mu;
+    int n;
+    char sid[8][40], state[8][16], origin[8][24];
+    int64_t at_ms[8];
+} seen;
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_followed(const jr_verdict *v, void *arg)
+{
+    seen *s = arg;
+    pthread_mutex_lock(&s->mu);
+    if (s->n < 8) {
+        snprintf(s->sid[s->n], sizeof s->sid[0], "%s", v->sid ? v->sid : "");
+        snprintf(s->state[s->n], sizeof s->state[0], "%s", v->state);
+        snprintf(s->origin[s->n], sizeof s->origin[0], "%s", v->origin ? v->origin : "");
+        s->at_ms[s->n] = mono_now();
+        s->n++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int wait_seen(seen *s, int n, int ms)
+{
+    for (int waited = 0;; waited += 10) {
+        pthread_mutex_lock(&s->mu);
+        int have = s->n;
+        pthread_mutex_unlock(&s->mu);
+        if (have >= n || waited >= ms)
+            return have;
+        usleep(10000);
+    }
+}
+
+static void add_client(const char *sid, const char *ip)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid, ip, HP_CLIENT_NORMAL);
+    cr_assert_eq(jr_client(jr, &c, NULL, 1), 0);
+    jr_close(jr);
+}
+
+BACKEND_TEST(the_follower_applies_new_rows_of_other_origins_within_a_second)
+{
+    add_client(sid_a, "192.0.2.1");
+    add_client(sid_b, "192.0.2.2");
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(jr_verdict_insert(db, 1, MITSU_TEXT(sid_c), MITSU_NULL, "attacker", 1,
+                                   MITSU_NULL, "other"), 0, "before the start: not applied");
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(T.url, "me", on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+
+    cr_assert_eq(jr_verdict_insert(db, 2, MITSU_TEXT(sid_c), MITSU_NULL, "attacker", 1,
+                                   MITSU_NULL, "me"), 0);
+    int64_t t0 = mono_now();
+    cr_assert_eq(jr_verdict_insert(db, 3, MITSU_TEXT(sid_b), MITSU_TEXT("192.0.2.2"),
+                                   "attacker", 50, MITSU_TEXT("trap"), "other"), 0);
+    cr_assert_eq(wait_seen(&s, 1, 3000), 1);
+    cr_assert_lt(s.at_ms[0] - t0, 1000, "applied after %lld ms", (long long)(s.at_ms[0] - t0));
+    cr_assert_str_eq(s.sid[0], sid_b);
+    cr_assert_str_eq(s.origin[0], "other");
+
+    /* The operator's release comes the same way (NOTIFY on PostgreSQL, the poll on SQLite). */
+    t0 = mono_now();
+    cr_assert_eq(jr_release(db, sid_a, NULL, 0, 5, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wait_seen(&s, 2, 3000), 2);
+    cr_assert_lt(s.at_ms[1] - t0, 1000);
+    cr_assert_str_eq(s.sid[1], sid_a);
+    cr_assert_str_eq(s.state[1], "released");
+    cr_assert_str_eq(s.origin[1], "operator");
+    usleep(600 * 1000); /* one more poll: nothing else (not its own row, not the old one) */
+    cr_assert_eq(wait_seen(&s, 3, 0), 2);
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(operator_flag_sets_the_state_once_and_logs_a_verdict_and_an_event)
+{
+    add_client(sid_a, "192.0.2.1");
+    mitsu_db *db = must_open(T.url);
+    char err[512] = "";
+    cr_assert_eq(jr_flag(db, sid_a, "seen scanning", 1000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(jr_flag(db, sid_a, NULL, 2000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(jr_flag(db, sid_c, NULL, 3000, err, sizeof err), -1, "unknown client");
+    cr_assert(strstr(err, sid_c), "%s", err);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT state, flagged_at, flagged_by FROM clients"
+                                       " WHERE sid = ?", MITSU_TEXT(sid_a));
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), "attacker");
+    cr_assert_eq(mitsu_rows_int(r, 1), 1000, "the first verdict's time is kept");
+    cr_assert_str_eq(mitsu_rows_text(r, 2), "operator");
+    mitsu_rows_free(r);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM verdicts WHERE sid = ? AND"
+                                 " state = 'attacker' AND origin = 'operator' AND"
+                                 " by = 'operator'", sid_a), 2);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM events WHERE sid = ? AND event = 'flag'"
+                                 " AND detector = 'operator' AND evidence = 'seen scanning'",
+                             sid_a), 1);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(release_masks_the_secrets_of_every_request_of_that_client_only)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "login", 1), 0);
+    static const char form[] = "user=bob&password=hunter2";
+    static const char json[] = "{\"user\":\"bob\",\"token\":\"hunter2\"}";
+    jr_header h[] = {{"Content-Type", "application/x-www-form-urlencoded", 12, 33},
+                     {"Authorization", "Basic aHVudGVyMg==", 13, 18},
+                     {"Cookie", "sid=hunter2", 6, 11}};
+    jr_request_rec r = {.time = 1, .sid = sid_a, .ip = "192.0.2.1", .method = "POST",
+                        .target = "/login?password=hunter2&next=/", .headers = h,
+                        .nheaders = 3, .body = form, .body_len = sizeof form - 1,
+                        .preflag = 1};
+    cr_assert_eq(jr_request(jr, &r, 0), 0, "pre-flag evidence, kept whole for the test");
+    jr_header hj[] = {{"Content-Type", "application/json", 12, 16}};
+    jr_request_rec rj = {.time = 2, .sid = sid_a, .ip = "192.0.2.1", .method = "POST",
+                         .target = "/api", .headers = hj, .nheaders = 1, .body = json,
+                         .body_len = sizeof json - 1};
+    cr_assert_eq(jr_request(jr, &rj, 0), 0);
+    r.sid = sid_b;
+    cr_assert_eq(jr_request(jr, &r, 0), 0, "another client's: untouched");
+    jr_close(jr);
+
+    mitsu_db *db = must_open(T.url);
+    char err[512] = "";
+    cr_assert_eq(jr_release(db, sid_a, secrets, 3, 9000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM clients WHERE sid = ? AND"
+                                 " state = 'released' AND score = 0", sid_a), 1);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM verdicts WHERE sid = ? AND"
+                                 " state = 'released' AND origin = 'operator'", sid_a), 1);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM events WHERE sid = ? AND"
+                                 " event = 'release' AND detector = 'operator'", sid_a), 1);
+    mitsu_rows *q = mitsu_db_query(db, "SELECT target, headers, body, sid FROM requests"
+                                       " ORDER BY time, sid");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    cr_assert_str_eq(mitsu_rows_text(q, 0), "/login?password=[masked]&next=/");
+    cr_assert_str_eq(mitsu_rows_text(q, 1),
+                     "[[\"Content-Type\",\"application/x-www-form-urlencoded\"],"
+                     "[\"Authorization\",\"Basic [masked]\"],[\"Cookie\",\"sid=[masked]\"]]");
+    size_t n;
+    const char *b = mitsu_rows_blob(q, 2, &n);
+    cr_assert_eq(n, strlen("user=bob&password=[masked]"));
+    cr_assert_eq(memcmp(b, "user=bob&password=[masked]", n), 0);
+    cr_assert_eq(mitsu_rows_next(q), 1, "the other client's row");
+    cr_assert_str_eq(mitsu_rows_text(q, 3), sid_b);
+    b = mitsu_rows_blob(q, 2, &n);
+    cr_assert_eq(memcmp(b, form, n), 0);
+    cr_assert_eq(mitsu_rows_next(q), 1, "the JSON capture");
+    b = mitsu_rows_blob(q, 2, &n);
+    cr_assert_eq(n, strlen("{\"user\":\"bob\",\"token\":\"[masked]\"}"), "%.*s", (int)n, b);
+    mitsu_rows_free(q);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(secrets_hash_and_redact_apply_to_attackers_captures_too)
+{
+    for (int mode = JR_SECRETS_HASH; mode <= JR_SECRETS_REDACT; mode++) {
+        jr_options o = {.secret_fields = secrets, .nsecret_fields = 3, .secrets = mode};
+        jr_journal *jr = open_jr(&o);
+        jr_request_rec r = {.time = mode, .sid = sid_a, .ip = "192.0.2.1", .method = "GET",
+                            .target = "/x?token=hunter2"};
+        cr_assert_eq(jr_request(jr, &r, 0), 0);
+        jr_close(jr);
+    }
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *q = mitsu_db_query(db, "SELECT target FROM requests ORDER BY time");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    /* SHA-256 of "hunter2" */
+    cr_assert_str_eq(mitsu_rows_text(q, 0), "/x?token=[sha256:f52fbd32b2b3b86ff88ef6c490628285f"
+                                            "482af15ddcb29541f94bcf526a3f6c7]");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    cr_assert_str_eq(mitsu_rows_text(q, 0), "/x?token=[masked]");
+    mitsu_rows_free(q);
+    mitsu_db_close(db);
+}
+
+/* PostgreSQL only: its backend killed under the writer, the journal reconnects and loses
+ * nothing queued. */
+Test(postgresql, the_writer_survives_a_lost_connection, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    char url[1200];
+    snprintf(url, sizeof url, "%s&application_name=mitsu_jr_%ld", T.url, (long)getpid());
+    char err[512] = "";
+    jr_journal *jr = jr_open(url, NULL, err, sizeof err);
+    cr_assert_not_null(jr, "%s", err);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(request(jr, sid_a, i, 0), 0);
+    jr_stats st;
+    for (int i = 0; i < 300 && (jr_stats_get(jr, &st), st.written < 10); i++)
+        usleep(10000);
+    cr_assert_eq(st.written, 10);
+
+    mitsu_db *admin = must_open(pg_base());
+    char name[64];
+    snprintf(name, sizeof name, "mitsu_jr_%ld", (long)getpid());
+    json_t *killed = mitsu_db_one(admin, "SELECT COUNT(pg_terminate_backend(pid)) AS n"
+                                         " FROM pg_stat_activity WHERE application_name = ?",
+                                  MITSU_TEXT(name));
+    cr_assert_not_null(killed, "%s", mitsu_db_error(admin));
+    cr_assert_geq(json_integer_value(json_object_get(killed, "n")), 1);
+    mitsu_db_close(admin); /* frees killed */
+
+    for (int i = 10; i < 30; i++)
+        cr_assert_eq(request(jr, sid_a, i, 0), 0);
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    cr_assert_eq(count(db, "SELECT COUNT(*) FROM requests"), 30, "every record arrived");
+    mitsu_db_close(db);
+}
+
+/* PostgreSQL only: a new row is applied on NOTIFY, not at the next poll (every 500 ms, which
+ * would make the mean about 250 ms). */
+Test(postgresql, the_follower_is_woken_by_notify, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    add_client(sid_a, "192.0.2.1");
+    mitsu_db *db = must_open(T.url);
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(T.url, NULL, on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    int64_t total = 0;
+    for (int i = 0; i < 5; i++) {
+        usleep(37 * 1000 * (i + 1)); /* not in step with the poll */
+        int64_t t0 = mono_now();
+        cr_assert_eq(jr_flag(db, sid_a, NULL, i, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(wait_seen(&s, i + 1, 2000), i + 1);
+        total += s.at_ms[i] - t0;
+    }
+    cr_assert_lt(total / 5, 100, "mean %lld ms", (long long)(total / 5));
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
+
+Test(options, from_config_reads_body_max_secrets_and_fields, .init = setup_sqlite,
+     .fini = teardown)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/m.ini", T.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("[journal]\nbody_max = 1K\nsecrets = redact\nsecret_fields = pin, otp\n", f);
+    fclose(f);
+    char *const noenv[] = {NULL};
+    config *cfg = config_load(path, noenv, stderr);
+    cr_assert_not_null(cfg);
+    jr_options o;
+    jr_options_from_config(cfg, &o);
+    cr_assert_eq(o.body_max, 1024);
+    cr_assert_eq(o.secrets, JR_SECRETS_REDACT);
+    cr_assert_eq(o.nsecret_fields, 2);
+    cr_assert_str_eq(o.secret_fields[1], "otp");
+
+    /* And they apply: the body cut at 1 KiB, the secret field masked though the record is an
+     * attacker's. */
+    jr_journal *jr = open_jr(&o);
+    config_free(cfg);
+    char body[3000];
+    memset(body, 'a', sizeof body);
+    memcpy(body, "pin=1234&x=", 11);
+    jr_request_rec r = {.time = 1, .sid = sid_a, .method = "POST", .target = "/",
+                        .body = body, .body_len = sizeof body};
+    jr_header h[] = {{"Content-Type", "application/x-www-form-urlencoded", 12, 33}};
+    r.headers = h;
+    r.nheaders = 1;
+    cr_assert_eq(jr_request(jr, &r, 0), 0);
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *q = mitsu_db_query(db, "SELECT body FROM requests");
+    cr_assert_eq(mitsu_rows_next(q), 1);
+    size_t n;
+    const char *b = mitsu_rows_blob(q, 0, &n);
+    cr_assert_eq(n, 1024 - 4 + 8, "1 KiB kept, then 1234 masked: %zu", n);
+    cr_assert_eq(memcmp(b, "pin=[masked]&x=aaa", 18), 0);
+    mitsu_rows_free(q);
+    mitsu_db_close(db);
+}
+
+BACKEND_TEST(a_normal_row_never_overwrites_a_verdict_reached_elsewhere)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "trap", 1), 0);
+    hp_client late = make_client(sid_a, "192.0.2.1", HP_CLIENT_NORMAL);
+    late.requests = 43;
+    cr_assert_eq(jr_client(jr, &late, NULL, 2), 0, "an instance that has not heard yet");
+    hp_client b = make_client(sid_b, "192.0.2.2", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &b, "trap", 1), 0);
+    b.state = HP_CLIENT_RELEASED;
+    cr_assert_eq(jr_client(jr, &b, "trap", 2), 0, "a verdict changes it");
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    mitsu_rows *r = mitsu_db_query(db, "SELECT state, flagged_by, flagged_at, requests"
+                                       " FROM clients ORDER BY sid");
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), "attacker");
+    cr_assert_str_eq(mitsu_rows_text(r, 1), "trap");
+    cr_assert_eq(mitsu_rows_int(r, 2), 1700000004000);
+    cr_assert_eq(mitsu_rows_int(r, 3), 43, "the counters are the latest");
+    cr_assert_eq(mitsu_rows_next(r), 1);
+    cr_assert_str_eq(mitsu_rows_text(r, 0), "released");
+    mitsu_rows_free(r);
+    mitsu_db_close(db);
+}
+
+/* PostgreSQL only: the follower's connections killed, it connects again and misses nothing. */
+Test(postgresql, the_follower_survives_lost_connections, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    add_client(sid_a, "192.0.2.1");
+    char url[1200], name[64];
+    snprintf(name, sizeof name, "mitsu_fw_%ld", (long)getpid());
+    snprintf(url, sizeof url, "%s&application_name=%s", T.url, name);
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(url, NULL, on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    mitsu_db *db = must_open(T.url);
+    json_t *killed = mitsu_db_one(db, "SELECT COUNT(pg_terminate_backend(pid)) AS n"
+                                      " FROM pg_stat_activity WHERE application_name = ?",
+                                  MITSU_TEXT(name));
+    cr_assert_not_null(killed, "%s", mitsu_db_error(db));
+    cr_assert_eq(json_integer_value(json_object_get(killed, "n")), 2, "the poll and the LISTEN");
+    usleep(100 * 1000);
+    cr_assert_eq(jr_flag(db, sid_a, NULL, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wait_seen(&s, 1, 5000), 1, "applied after the reconnection");
+    usleep(2500 * 1000); /* LISTEN again after its pause: then at once once more */
+    int64_t t0 = mono_now();
+    cr_assert_eq(jr_release(db, sid_a, NULL, 0, 2, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wait_seen(&s, 2, 3000), 2);
+    cr_assert_str_eq(s.state[1], "released");
+    cr_assert_lt(s.at_ms[1] - t0, 1000);
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
+
+/* PostgreSQL only: verdict rows are committed in id order, so that a follower reading
+ * "id > last" never passes over one committed late with a lower id. */
+typedef struct flag_arg {
+    const char *url;
+    int done, rc;
+} flag_arg;
+
+static void *flag_thread(void *p)
+{
+    flag_arg *a = p;
+    mitsu_db *db = mitsu_db_open(a->url, NULL, 0);
+    a->rc = db ? jr_flag(db, sid_b, NULL, 2, NULL, 0) : -1;
+    mitsu_db_close(db);
+    __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+Test(postgresql, verdict_rows_commit_in_id_order, .init = setup_pg, .fini = teardown)
+{
+    if (!pg_base())
+        cr_skip_test("MITSU_TEST_PG_URL is not set");
+    add_client(sid_a, "192.0.2.1");
+    add_client(sid_b, "192.0.2.2");
+    seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char err[512] = "";
+    jr_follower *f = jr_follow_start(T.url, NULL, on_followed, &s, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    /* A writer's transaction draws its id, then takes long to commit... */
+    mitsu_db *slow = must_open(T.url);
+    cr_assert_eq(mitsu_db_begin(slow), 0);
+    cr_assert_eq(jr_verdict_lock(slow), 0);
+    cr_assert_eq(jr_verdict_insert(slow, 1, MITSU_TEXT(sid_a), MITSU_NULL, "attacker", 1,
+                                   MITSU_NULL, "slow"), 0);
+    /* ...while the operator flags another client: it waits for the first to commit. */
+    flag_arg a = {.url = T.url};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, flag_thread, &a), 0);
+    usleep(700 * 1000); /* longer than a poll */
+    int waited = !__atomic_load_n(&a.done, __ATOMIC_SEQ_CST);
+    /* Committed before any assertion: an open transaction would hang the teardown. */
+    cr_assert_eq(mitsu_db_commit(slow), 0);
+    pthread_join(t, NULL);
+    cr_assert(waited, "the second verdict waits for the first");
+    cr_assert_eq(a.rc, 0);
+    cr_assert_eq(wait_seen(&s, 2, 3000), 2, "both applied, none passed over");
+    cr_assert_str_eq(s.sid[0], sid_a);
+    cr_assert_str_eq(s.sid[1], sid_b);
+    jr_follow_stop(f);
+    mitsu_db_close(slow);
 }
