@@ -691,16 +691,28 @@ int sig_scan_init(sig_scan *s, const sig_rules *r, arena *a)
     memset(s, 0, sizeof *s);
     s->rules = r;
     s->arena = a;
-    pcre2_general_context *gc = pcre2_general_context_create(arena_malloc, arena_nofree, a);
-    /* One pair is enough: only whether a rule matches counts, and a match with a short ovector
-     * still reports success (0). */
-    s->md = gc ? pcre2_match_data_create(1, gc) : NULL;
-    return s->md ? 0 : -1;
+    return 0;
+}
+
+/* The match data, made on the first match: most requests are settled by the gates and the
+ * clean cache without one. */
+static pcre2_match_data *match_data(sig_scan *s)
+{
+    if (!s->md) {
+        pcre2_general_context *gc =
+            pcre2_general_context_create(arena_malloc, arena_nofree, s->arena);
+        /* One pair is enough: only whether a rule matches counts, and a match with a short
+         * ovector still reports success (0). */
+        s->md = gc ? pcre2_match_data_create(1, gc) : NULL;
+    }
+    return s->md;
 }
 
 /* pcre2_match's result. */
 static int match(sig_scan *s, const pcre2_code *code, const char *v, size_t len)
 {
+    if (!match_data(s))
+        return PCRE2_ERROR_NOMEMORY;
     int rc = pcre2_match(code, (PCRE2_SPTR)v, len, 0, 0, s->md, s->rules->mctx);
     /* The JIT's stack is small: the interpreter, on the heap within the limits, finishes the
      * job, or a long value would be a way around a rule. */
@@ -752,9 +764,9 @@ static void scan_one(sig_scan *s, const sig_kind_set *ks, const char *v, size_t 
     }
 }
 
-/* Browsers send the same User-Agent, Accept-Language and cookies with every request: the values
- * of those kinds last found clean are remembered per thread, by their exact bytes, so a returning
- * browser costs a hash and a comparison. Only a scan that hit nothing, skipped nothing and hit no
+/* Browsers send the same User-Agent, Accept-Language and cookies with every request, and ask for
+ * the same paths: the values of those kinds last found clean are remembered per thread, by their
+ * exact bytes, so a returning browser costs a hash and a comparison. Only a scan that hit nothing, skipped nothing and hit no
  * limit is remembered; the rules' generation keeps another rule set's verdicts out. */
 enum { CLEAN_SLOTS = 64, CLEAN_LEN = 240 };
 
@@ -795,7 +807,8 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len)
 
 static int cacheable(enum sig_kind kind, size_t len)
 {
-    return (kind == SIG_AGENT || kind == SIG_HEADER || kind == SIG_COOKIE) && len <= CLEAN_LEN;
+    return (kind == SIG_AGENT || kind == SIG_HEADER || kind == SIG_COOKIE || kind == SIG_PATH) &&
+           len <= CLEAN_LEN;
 }
 
 /* PCRE2's JIT reads whole aligned blocks around its subject (within the page, harmless): every
@@ -898,7 +911,7 @@ static int has_entity(const char *v, size_t len)
 
 uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *value, size_t len)
 {
-    if ((unsigned)kind >= SIG_KIND__MAX || !s->md || !value || !len)
+    if ((unsigned)kind >= SIG_KIND__MAX || !value || !len)
         return 0;
     const sig_kind_set *ks = &s->rules->kinds[kind];
     if ((s->classes & ks->classes) == ks->classes)
@@ -984,6 +997,7 @@ enum {
 typedef struct sig_state {
     sig_rules *rules;
     double weight;
+    uint64_t header_lengths; /* bit n: a scanned header name is n bytes long */
 } sig_state;
 
 /* The headers attackers put payloads in (Log4Shell scanners sprayed these) that a request
@@ -1017,6 +1031,9 @@ static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, s
         return -1;
     }
     st->weight = (double)config_get_int(cfg, "signature", "weight");
+    st->header_lengths = 1ull << strlen("User-Agent");
+    for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
+        st->header_lengths |= 1ull << strlen(scanned_headers[j]);
     *state = st;
     return 0;
 }
@@ -1099,6 +1116,8 @@ static void sig_before(void *state, hp_request *r)
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
     for (size_t i = 0; i < hr->nheaders; i++) {
         const http_header *h = &hr->headers[i];
+        if (h->name.len >= 64 || !(st->header_lengths >> h->name.len & 1))
+            continue; /* no scanned header has that length: most are skipped so */
         if (http_slice_ieq(h->name, "User-Agent")) {
             value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
             continue;
@@ -1113,8 +1132,10 @@ static void sig_before(void *state, hp_request *r)
               jar->pairs[i].value_len);
     mitsu_query(req, ""); /* parses the query string once, for the handler too */
     fields(&w, &req->query, 1);
-    mitsu_form(req, "");
-    fields(&w, &req->form, 1);
+    if (req->ex->body_len) { /* no body, no form: parsing would find nothing */
+        mitsu_form(req, "");
+        fields(&w, &req->form, 1);
+    }
     if (req->ex->body_len && req->ex->body_len <= JSON_BODY_MAX) {
         json_t *j = mitsu_json_body(req);
         if (j)

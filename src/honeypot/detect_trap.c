@@ -46,13 +46,16 @@ static int routed(const trap *t, const http_request *hr, const char *path)
 
 static const char *matching_prefix(const char *const *list, size_t n, const char *path)
 {
+    size_t plen = strlen(path);
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(list[i]);
+        const char *p = list[i];
+        if (p[0] != path[0] || (p[0] && p[1] != path[1]))
+            continue; /* most entries differ in the first two bytes: no strlen for them */
+        size_t len = strlen(p);
         /* "/.git/" also catches "/.git" itself. */
-        if (strncmp(path, list[i], len) == 0 ||
-            (len > 1 && list[i][len - 1] == '/' && strlen(path) == len - 1 &&
-             strncmp(path, list[i], len - 1) == 0))
-            return list[i];
+        if ((plen >= len && memcmp(path, p, len) == 0) ||
+            (len > 1 && p[len - 1] == '/' && plen == len - 1 && memcmp(path, p, len - 1) == 0))
+            return p;
     }
     return NULL;
 }
