@@ -768,14 +768,16 @@ static void scan_one(sig_scan *s, const sig_kind_set *ks, const char *v, size_t 
  * the same paths: the values of those kinds last found clean are remembered per thread, by their
  * exact bytes, so a returning browser costs a hash and a comparison. Only a scan that hit nothing, skipped nothing and hit no
  * limit is remembered; the rules' generation keeps another rule set's verdicts out. */
-enum { CLEAN_SLOTS = 64, CLEAN_LEN = 240 };
+enum { CLEAN_SETS = 64, CLEAN_WAYS = 2, CLEAN_LEN = 240 };
 
 typedef struct clean_entry {
     uint64_t gen;
     uint32_t len;
     uint32_t kind; /* enum sig_kind, and the plus flag in bit 8 */
+    uint64_t used; /* the thread's scan count when last looked up: the older way goes */
     char text[CLEAN_LEN];
 } clean_entry;
+static _Thread_local uint64_t clean_clock;
 
 static pthread_key_t clean_key;
 static pthread_once_t clean_once = PTHREAD_ONCE_INIT;
@@ -787,11 +789,19 @@ static void clean_key_make(void)
     clean_key_ok = pthread_key_create(&clean_key, free) == 0;
 }
 
-static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len)
+static int clean_hit(const clean_entry *e, uint64_t gen, uint32_t kind, const char *v, size_t len)
+{
+    return e->gen == gen && e->kind == kind && e->len == len && memcmp(e->text, v, len) == 0;
+}
+
+/* The entry holding the value, or the one to replace with it: two ways per set, so that two
+ * values a browser sends with every request (its path and its cookie, say) that fall into the
+ * same set do not evict each other on every request. */
+static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_t gen)
 {
     if (!clean_cache) {
         pthread_once(&clean_once, clean_key_make);
-        if (!clean_key_ok || !(clean_cache = calloc(CLEAN_SLOTS, sizeof *clean_cache)))
+        if (!clean_key_ok || !(clean_cache = calloc(CLEAN_SETS * CLEAN_WAYS, sizeof *clean_cache)))
             return NULL;
         if (pthread_setspecific(clean_key, clean_cache) != 0) {
             free(clean_cache);
@@ -802,8 +812,19 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len)
     uint64_t h = 1469598103934665603ull ^ (uint64_t)kind; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)v[i]) * 1099511628211ull;
-    return &clean_cache[h % CLEAN_SLOTS];
+    clean_entry *set = &clean_cache[h % CLEAN_SETS * CLEAN_WAYS], *victim = set;
+    for (int w = 0; w < CLEAN_WAYS; w++) {
+        clean_entry *e = &set[w];
+        if (clean_hit(e, gen, kind, v, len)) {
+            e->used = ++clean_clock;
+            return e;
+        }
+        if (e->used < victim->used)
+            victim = e;
+    }
+    return victim;
 }
+
 
 static int cacheable(enum sig_kind kind, size_t len)
 {
@@ -923,9 +944,8 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
     size_t errors = s->errors;
     uint32_t key = (uint32_t)kind | (plus ? 1u << 8 : 0);
     if (cacheable(kind, len) && !(s->classes & ks->classes)) {
-        slot = clean_slot(key, value, len);
-        if (slot && slot->gen == s->rules->gen && slot->kind == key && slot->len == len &&
-            memcmp(slot->text, value, len) == 0)
+        slot = clean_slot(key, value, len, s->rules->gen);
+        if (slot && clean_hit(slot, s->rules->gen, key, value, len))
             return 0;
     }
     char *copy = padded(s->arena, len);
@@ -962,6 +982,7 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
         }
     }
     if (slot && !hit && s->errors == errors) {
+        slot->used = ++clean_clock;
         slot->gen = s->rules->gen;
         slot->kind = key;
         slot->len = (uint32_t)len;
