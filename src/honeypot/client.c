@@ -151,10 +151,30 @@ struct hp_client_table {
     _Atomic size_t path_text;
 };
 
+/* A request hashes the same id and address several times (identify, a detector's update, the
+ * after phase): each thread remembers its last two, per table key so another table (or one
+ * made later at the same address) never reads them. */
+typedef struct hash_memo {
+    uint64_t table_key[2];
+    uint8_t key[16];
+    uint64_t h;
+} hash_memo;
+static _Thread_local hash_memo memo[2];
+static _Thread_local unsigned memo_next;
+
 /* The shard comes from the top bits of the hash, the bucket from the bottom ones. */
 static uint64_t key_hash(const hp_client_table *t, const uint8_t key[16])
 {
-    return siphash13(t->key, key, 16);
+    for (int i = 0; i < 2; i++)
+        if (memo[i].table_key[0] == t->key[0] && memo[i].table_key[1] == t->key[1] &&
+            memcmp(memo[i].key, key, 16) == 0)
+            return memo[i].h;
+    hash_memo *m = &memo[memo_next++ & 1];
+    m->table_key[0] = t->key[0];
+    m->table_key[1] = t->key[1];
+    memcpy(m->key, key, 16);
+    m->h = siphash13(t->key, key, 16);
+    return m->h;
 }
 
 static shard *shard_for(const hp_client_table *t, uint64_t h)
@@ -1095,9 +1115,28 @@ void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
+/* Dotted-quad IPv4 as inet_pton takes it (four decimal parts, 0 to 255, no leading zeros):
+ * every request's address goes through here. 0 or -1. */
+static int ipv4_parse(const char *p, uint8_t out[4])
+{
+    for (int part = 0; part < 4; part++) {
+        if (part && *p++ != '.')
+            return -1;
+        if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+            return -1;
+        unsigned v = 0;
+        for (int d = 0; d < 3 && *p >= '0' && *p <= '9'; d++)
+            v = v * 10 + (unsigned)(*p++ - '0');
+        if (v > 255 || (*p >= '0' && *p <= '9'))
+            return -1;
+        out[part] = (uint8_t)v;
+    }
+    return *p ? -1 : 0;
+}
+
 int hp_client_ip_parse(const char *text, uint8_t out[HP_IP_LEN])
 {
-    if (inet_pton(AF_INET, text, out + 12) == 1) {
+    if (ipv4_parse(text, out + 12) == 0) {
         memcpy(out, v4mapped, 12);
         return 0;
     }

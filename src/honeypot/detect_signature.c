@@ -1018,16 +1018,22 @@ enum {
 typedef struct sig_state {
     sig_rules *rules;
     double weight;
-    uint64_t header_lengths; /* bit n: a scanned header name is n bytes long */
 } sig_state;
 
 /* The headers attackers put payloads in (Log4Shell scanners sprayed these) that a request
  * carries for the application; Authorization and Cookie are left out of evidence on purpose
  * (cookies are matched one by one). */
-static const char *const scanned_headers[] = {
-    "Referer", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "X-Client-IP",
-    "True-Client-IP", "X-Api-Version", "Accept-Language", "Origin", "Forwarded", "From",
+#define HEADER(name) {name, sizeof name - 1}
+static const struct {
+    const char *name;
+    size_t len; /* compared first: most headers are told apart by their length alone */
+} scanned_headers[] = {
+    HEADER("Referer"),        HEADER("X-Forwarded-For"), HEADER("X-Forwarded-Host"),
+    HEADER("X-Real-IP"),      HEADER("X-Client-IP"),     HEADER("True-Client-IP"),
+    HEADER("X-Api-Version"),  HEADER("Accept-Language"), HEADER("Origin"),
+    HEADER("Forwarded"),      HEADER("From"),
 };
+#undef HEADER
 
 static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, size_t errlen)
 {
@@ -1052,9 +1058,6 @@ static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, s
         return -1;
     }
     st->weight = (double)config_get_int(cfg, "signature", "weight");
-    st->header_lengths = 1ull << strlen("User-Agent");
-    for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
-        st->header_lengths |= 1ull << strlen(scanned_headers[j]);
     *state = st;
     return 0;
 }
@@ -1137,15 +1140,14 @@ static void sig_before(void *state, hp_request *r)
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
     for (size_t i = 0; i < hr->nheaders; i++) {
         const http_header *h = &hr->headers[i];
-        if (h->name.len >= 64 || !(st->header_lengths >> h->name.len & 1))
-            continue; /* no scanned header has that length: most are skipped so */
-        if (http_slice_ieq(h->name, "User-Agent")) {
+        if (h->name.len == 10 && http_slice_ieq(h->name, "User-Agent")) {
             value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
             continue;
         }
         for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
-            if (http_slice_ieq(h->name, scanned_headers[j]))
-                value(&w, SIG_HEADER, 0, scanned_headers[j], h->value.base, h->value.len);
+            if (h->name.len == scanned_headers[j].len &&
+                http_slice_ieq(h->name, scanned_headers[j].name))
+                value(&w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
     }
     const cookie_jar *jar = req_cookies(req);
     for (size_t i = 0; i < jar->count; i++)
