@@ -3,7 +3,9 @@
 where wrk's fixed duration would not give a fixed count). Prints the statuses seen.
 
   bench/nreq.py PORT PATH N [--conns C] [--header 'Name: value'] [--source IP] [--keep-cookie]
---keep-cookie sends back the id cookie of the first response, as a browser would."""
+                [--first PATH]
+--keep-cookie sends back the id cookie of the first response, as a browser would; --first sends
+one request for PATH before the N (a trap path, say, to be served as an attacker)."""
 import argparse
 import collections
 import re
@@ -37,6 +39,7 @@ def main():
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--source", default="127.0.0.1")
     p.add_argument("--keep-cookie", action="store_true")
+    p.add_argument("--first")
     a = p.parse_args()
     headers = list(a.header)
     socks = []
@@ -45,12 +48,14 @@ def main():
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         socks.append([s, b""])
     statuses = collections.Counter()
-    for i in range(a.n):
+    paths = ([a.first] if a.first else []) + [a.path] * a.n
+    for i, path in enumerate(paths):
         entry = socks[i % a.conns]
         extra = "".join(h + "\r\n" for h in headers)
-        entry[0].sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % (a.path, extra)).encode())
+        entry[0].sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % (path, extra)).encode())
         head, entry[1] = read_response(entry[0], entry[1])
-        statuses[head.split(b" ", 2)[1].decode()] += 1
+        if i or not a.first:
+            statuses[head.split(b" ", 2)[1].decode()] += 1
         if a.keep_cookie and not any(h.lower().startswith("cookie:") for h in headers):
             m = re.search(rb"(?i)\r\nset-cookie:\s*([^=]+=[0-9a-f]+)", head)
             if m:
