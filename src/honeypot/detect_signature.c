@@ -1165,8 +1165,10 @@ static void sig_before(void *state, hp_request *r)
     for (size_t i = 0; i < jar->count; i++)
         value(&w, SIG_COOKIE, 0, jar->pairs[i].name, jar->pairs[i].value,
               jar->pairs[i].value_len);
-    mitsu_query(req, ""); /* parses the query string once, for the handler too */
-    fields(&w, &req->query, 1);
+    if (hr->query.len) {
+        mitsu_query(req, ""); /* parses the query string once, for the handler too */
+        fields(&w, &req->query, 1);
+    }
     if (req->ex->body_len) { /* no body, no form: parsing would find nothing */
         mitsu_form(req, "");
         fields(&w, &req->form, 1);

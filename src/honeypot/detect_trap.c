@@ -167,7 +167,7 @@ static void honey_check(const trap *t, hp_request *r)
 {
     mitsu_req *req = r->req;
     const char *v = req->ex->body_len ? mitsu_form(req, t->honey) : NULL;
-    if (!v && strchr(mitsu_req_target(req), '?'))
+    if (!v && req->ex->req.query.len)
         v = mitsu_query(req, t->honey);
     if (!v || !*v)
         return;
