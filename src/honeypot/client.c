@@ -770,13 +770,17 @@ int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_clien
     pthread_mutex_lock(&s->mu);
     hp_client *c = rec_find(s, h, sid);
     if (c) {
-        hp_client keep = *c;
+        /* The indexes hang on these: a callback that changes them is a bug to stop at once.
+         * (The id is the key fn was found by: sid itself is the copy.) */
+        uint8_t keep_ip[HP_IP_LEN];
+        memcpy(keep_ip, c->ip, HP_IP_LEN);
+        uint32_t keep_link = c->link;
+        uint8_t keep_flags = c->flags & ~F_PUBLIC;
         before = c->state;
         fn(c, arg);
         after = c->state;
-        /* The indexes hang on these: a callback that changes them is a bug to stop at once. */
-        if (memcmp(c->sid, keep.sid, HP_SID_LEN) || memcmp(c->ip, keep.ip, HP_IP_LEN) ||
-            c->link != keep.link || (c->flags & ~F_PUBLIC) != (keep.flags & ~F_PUBLIC) ||
+        if (memcmp(c->sid, sid, HP_SID_LEN) || memcmp(c->ip, keep_ip, HP_IP_LEN) ||
+            c->link != keep_link || (c->flags & ~F_PUBLIC) != keep_flags ||
             after >= HP_CLIENT_STATE__MAX)
             abort();
         if (before != after)
