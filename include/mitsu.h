@@ -234,7 +234,8 @@ int mitsu_json(mitsu_res *res, int status, const struct json_t *value);
 int mitsu_send(mitsu_res *res, int status, const char *content_type, const void *data,
                size_t len);
 /* Renders a template from the [app] templates directory (Mustache; variables HTML-escaped)
- * against ctx (borrowed) as text/html. -1 (and nothing sent) if it is missing or fails. */
+ * against ctx (borrowed) as text/html. -1 (and nothing sent) if it is missing or fails.
+ * {{mitsu.trap_link}} and {{mitsu.honey_field}} render the honeypot's bait (docs/honeypot.md). */
 int mitsu_render(mitsu_res *res, int status, const char *template_name, struct json_t *ctx);
 /* A redirect (301, 302, 303, 307 or 308) to location. */
 int mitsu_redirect(mitsu_res *res, int status, const char *location);
