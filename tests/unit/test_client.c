@@ -299,6 +299,22 @@ Test(keys, ip_parse_agrees_with_inet_pton)
     }
 }
 
+Test(keys, ids_format_as_lowercase_hex_and_parse_back)
+{
+    for (int b = 0; b < 256; b += HP_SID_LEN) {
+        uint8_t sid[HP_SID_LEN], back[HP_SID_LEN];
+        char hex[HP_SID_HEX + 1], want[HP_SID_HEX + 1];
+        for (int i = 0; i < HP_SID_LEN; i++) {
+            sid[i] = (uint8_t)(b + i);
+            snprintf(want + 2 * i, 3, "%02x", sid[i]);
+        }
+        hp_client_sid_format(sid, hex);
+        cr_assert_str_eq(hex, want);
+        cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), 0);
+        cr_assert_eq(memcmp(back, sid, HP_SID_LEN), 0);
+    }
+}
+
 /* ---- The ring ------------------------------------------------------------------------------ */
 
 static void push20(hp_client *c, void *arg)
