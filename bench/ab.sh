@@ -96,6 +96,8 @@ cpu_a=$(printf '%s\n' "${ca[@]}" | median)
 cpu_b=$(printf '%s\n' "${cb[@]}" | median)
 ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", b / a}')
 verdict=$(awk -v r="$ratio" -v g="$goal" 'BEGIN {print (r >= g) ? "PASS" : "MISS"}')
-printf '%-44s A %7s req/s %6s ns CPU/req | B %7s req/s %6s ns CPU/req | B/A %s  goal >= %s  %s\n' \
-    "$title" "$a" "$cpu_a" "$b" "$cpu_b" "$ratio" "$goal" "$verdict"
+# What B costs per request beyond A, in server CPU nanoseconds (the honeypot's cost, say).
+extra=$(awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN {printf "%+d", b - a}')
+printf '%-44s A %7s req/s %6s ns CPU/req | B %7s req/s %6s ns CPU/req (%s ns) | B/A %s  goal >= %s  %s\n' \
+    "$title" "$a" "$cpu_a" "$b" "$cpu_b" "$extra" "$ratio" "$goal" "$verdict"
 kill "$pid_a" "$pid_b" 2>/dev/null || true

@@ -3,25 +3,30 @@
 # doing the prototype's per-request work on the same SQLite files: a management-database look-up
 # per request, 4xx counting, a real/decoy item route. Goal: mitsu >= 10x the prototype's
 # requests/s. Then the latency of a diverted (decoy) request against a real one on mitsu.
+# BENCH_PAPER_PARTS: "ratio latency" (default), or either alone. BENCH_PAPER_BIN: the mitsu app.
 set -euo pipefail
+parts=${BENCH_PAPER_PARTS:-ratio latency}
+app=${BENCH_PAPER_BIN:-build/bench/paper}
 proto=../shared/reference/paper-prototype
 [ -f "$proto/seed_app.py" ] || { echo "bench/paper.sh: $proto is missing" >&2; exit 2; }
 dir=$(mktemp -d /tmp/mitsu-paper-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 /usr/bin/python3 "$proto/seed_app.py" --init "$dir"
 
+[[ " $parts " == *" ratio "* ]] &&
 BENCH_AB_WORKERS=2 BENCH_AB_CPUS=0,1 BENCH_AB_WRK_CPUS=0,1 bench/ab.sh \
     "paper prototype (gunicorn -w 2) vs mitsu (2 workers)" 10 \
     "SEED_DIR=$dir gunicorn -w 2 -k sync -b 127.0.0.1:{PORT} --chdir $proto seed_app:app" / \
-    "PAPER_DIR=$dir MITSU_JOURNAL_LOG=off MITSU_RATE_LIMIT=1000000 MITSU_RATE_BURST=1000000 build/bench/paper" /
+    "PAPER_DIR=$dir MITSU_JOURNAL_LOG=off MITSU_RATE_LIMIT=1000000 MITSU_RATE_BURST=1000000 $app" /
 
+[[ " $parts " == *" latency "* ]] || exit 0
 # A real and a diverted client on the same route, each with its own client cookie.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # (wrk is a flood: the rate detector would flag the "real" client too, so its limit is lifted)
 PAPER_DIR=$dir MITSU_JOURNAL_LOG=off MITSU_JOURNAL_DB=sqlite:$dir/journal.db \
     MITSU_RATE_LIMIT=1000000 MITSU_RATE_BURST=1000000 \
     MITSU_SERVER_LISTEN=127.0.0.1:$port MITSU_SERVER_WORKERS=1 \
-    taskset -c 0 build/bench/paper >/dev/null 2>&1 &
+    taskset -c 0 "$app" >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done

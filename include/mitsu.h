@@ -195,6 +195,10 @@ const char *mitsu_cookie(mitsu_req *req, const char *name);
 const char *mitsu_signed_cookie(mitsu_req *req, const char *name, int64_t max_age_s);
 /* 1 if the client sent a signed cookie or field whose signature was altered. */
 int mitsu_req_tampered(const mitsu_req *req);
+/* A signed hidden form field's value (form body, else query) when its signature holds for that
+ * field name and it is younger than max_age_s seconds (0: no limit); NULL when absent, expired
+ * or altered. An altered value is the tamper detector's evidence (docs/honeypot.md). */
+const char *mitsu_form_signed(mitsu_req *req, const char *name, int64_t max_age_s);
 
 /* The body parsed as JSON (jansson), when the Content-Type is application/json; NULL when it
  * is not or does not parse. Borrowed: freed with the request. */
@@ -230,7 +234,8 @@ int mitsu_json(mitsu_res *res, int status, const struct json_t *value);
 int mitsu_send(mitsu_res *res, int status, const char *content_type, const void *data,
                size_t len);
 /* Renders a template from the [app] templates directory (Mustache; variables HTML-escaped)
- * against ctx (borrowed) as text/html. -1 (and nothing sent) if it is missing or fails. */
+ * against ctx (borrowed) as text/html. -1 (and nothing sent) if it is missing or fails.
+ * {{mitsu.trap_link}} and {{mitsu.honey_field}} render the honeypot's bait (docs/honeypot.md). */
 int mitsu_render(mitsu_res *res, int status, const char *template_name, struct json_t *ctx);
 /* A redirect (301, 302, 303, 307 or 308) to location. */
 int mitsu_redirect(mitsu_res *res, int status, const char *location);
@@ -263,6 +268,10 @@ int mitsu_set_cookie(mitsu_res *res, const char *name, const char *value,
 int mitsu_set_signed_cookie(mitsu_res *res, const char *name, const char *value,
                             const mitsu_cookie_opts *opts);
 int mitsu_delete_cookie(mitsu_res *res, const char *name);
+/* The value to put in <input type="hidden" name="NAME" value="...">: value signed for the field
+ * name (needs no HTML escaping), to be read back with mitsu_form_signed(). NULL on error. Lives
+ * until the response is sent. */
+const char *mitsu_signed_field(mitsu_res *res, const char *name, const char *value);
 
 /* ---- Databases ------------------------------------------------------------------------ */
 /* An application database is a named pair in the configuration (docs/databases.md):

@@ -151,10 +151,30 @@ struct hp_client_table {
     _Atomic size_t path_text;
 };
 
+/* A request hashes the same id and address several times (identify, a detector's update, the
+ * after phase): each thread remembers its last two, per table key so another table (or one
+ * made later at the same address) never reads them. */
+typedef struct hash_memo {
+    uint64_t table_key[2];
+    uint8_t key[16];
+    uint64_t h;
+} hash_memo;
+static _Thread_local hash_memo memo[2];
+static _Thread_local unsigned memo_next;
+
 /* The shard comes from the top bits of the hash, the bucket from the bottom ones. */
 static uint64_t key_hash(const hp_client_table *t, const uint8_t key[16])
 {
-    return siphash13(t->key, key, 16);
+    for (int i = 0; i < 2; i++)
+        if (memo[i].table_key[0] == t->key[0] && memo[i].table_key[1] == t->key[1] &&
+            memcmp(memo[i].key, key, 16) == 0)
+            return memo[i].h;
+    hash_memo *m = &memo[memo_next++ & 1];
+    m->table_key[0] = t->key[0];
+    m->table_key[1] = t->key[1];
+    memcpy(m->key, key, 16);
+    m->h = siphash13(t->key, key, 16);
+    return m->h;
 }
 
 static shard *shard_for(const hp_client_table *t, uint64_t h)
@@ -750,13 +770,17 @@ int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_clien
     pthread_mutex_lock(&s->mu);
     hp_client *c = rec_find(s, h, sid);
     if (c) {
-        hp_client keep = *c;
+        /* The indexes hang on these: a callback that changes them is a bug to stop at once.
+         * (The id is the key fn was found by: sid itself is the copy.) */
+        uint8_t keep_ip[HP_IP_LEN];
+        memcpy(keep_ip, c->ip, HP_IP_LEN);
+        uint32_t keep_link = c->link;
+        uint8_t keep_flags = c->flags & ~F_PUBLIC;
         before = c->state;
         fn(c, arg);
         after = c->state;
-        /* The indexes hang on these: a callback that changes them is a bug to stop at once. */
-        if (memcmp(c->sid, keep.sid, HP_SID_LEN) || memcmp(c->ip, keep.ip, HP_IP_LEN) ||
-            c->link != keep.link || (c->flags & ~F_PUBLIC) != (keep.flags & ~F_PUBLIC) ||
+        if (memcmp(c->sid, sid, HP_SID_LEN) || memcmp(c->ip, keep_ip, HP_IP_LEN) ||
+            c->link != keep_link || (c->flags & ~F_PUBLIC) != keep_flags ||
             after >= HP_CLIENT_STATE__MAX)
             abort();
         if (before != after)
@@ -1083,21 +1107,48 @@ int hp_client_sid_parse(const char *hex, size_t len, uint8_t out[HP_SID_LEN])
     return ok ? 0 : -1;
 }
 
+/* Every request formats its client's id: two digits a byte from one table. */
+static const char hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < HP_SID_LEN; i++) {
-        out[2 * i] = digits[sid[i] >> 4];
-        out[2 * i + 1] = digits[sid[i] & 15];
-    }
+    for (size_t i = 0; i < HP_SID_LEN; i++)
+        memcpy(out + 2 * i, hex_pairs + 2 * sid[i], 2);
     out[HP_SID_HEX] = '\0';
 }
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
+/* Dotted-quad IPv4 as inet_pton takes it (four decimal parts, 0 to 255, no leading zeros):
+ * every request's address goes through here. 0 or -1. */
+static int ipv4_parse(const char *p, uint8_t out[4])
+{
+    for (int part = 0; part < 4; part++) {
+        if (part && *p++ != '.')
+            return -1;
+        if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+            return -1;
+        unsigned v = 0;
+        for (int d = 0; d < 3 && *p >= '0' && *p <= '9'; d++)
+            v = v * 10 + (unsigned)(*p++ - '0');
+        if (v > 255 || (*p >= '0' && *p <= '9'))
+            return -1;
+        out[part] = (uint8_t)v;
+    }
+    return *p ? -1 : 0;
+}
+
 int hp_client_ip_parse(const char *text, uint8_t out[HP_IP_LEN])
 {
-    if (inet_pton(AF_INET, text, out + 12) == 1) {
+    if (ipv4_parse(text, out + 12) == 0) {
         memcpy(out, v4mapped, 12);
         return 0;
     }

@@ -691,16 +691,28 @@ int sig_scan_init(sig_scan *s, const sig_rules *r, arena *a)
     memset(s, 0, sizeof *s);
     s->rules = r;
     s->arena = a;
-    pcre2_general_context *gc = pcre2_general_context_create(arena_malloc, arena_nofree, a);
-    /* One pair is enough: only whether a rule matches counts, and a match with a short ovector
-     * still reports success (0). */
-    s->md = gc ? pcre2_match_data_create(1, gc) : NULL;
-    return s->md ? 0 : -1;
+    return 0;
+}
+
+/* The match data, made on the first match: most requests are settled by the gates and the
+ * clean cache without one. */
+static pcre2_match_data *match_data(sig_scan *s)
+{
+    if (!s->md) {
+        pcre2_general_context *gc =
+            pcre2_general_context_create(arena_malloc, arena_nofree, s->arena);
+        /* One pair is enough: only whether a rule matches counts, and a match with a short
+         * ovector still reports success (0). */
+        s->md = gc ? pcre2_match_data_create(1, gc) : NULL;
+    }
+    return s->md;
 }
 
 /* pcre2_match's result. */
 static int match(sig_scan *s, const pcre2_code *code, const char *v, size_t len)
 {
+    if (!match_data(s))
+        return PCRE2_ERROR_NOMEMORY;
     int rc = pcre2_match(code, (PCRE2_SPTR)v, len, 0, 0, s->md, s->rules->mctx);
     /* The JIT's stack is small: the interpreter, on the heap within the limits, finishes the
      * job, or a long value would be a way around a rule. */
@@ -752,18 +764,20 @@ static void scan_one(sig_scan *s, const sig_kind_set *ks, const char *v, size_t 
     }
 }
 
-/* Browsers send the same User-Agent, Accept-Language and cookies with every request: the values
- * of those kinds last found clean are remembered per thread, by their exact bytes, so a returning
- * browser costs a hash and a comparison. Only a scan that hit nothing, skipped nothing and hit no
+/* Browsers send the same User-Agent, Accept-Language and cookies with every request, and ask for
+ * the same paths: the values of those kinds last found clean are remembered per thread, by their
+ * exact bytes, so a returning browser costs a hash and a comparison. Only a scan that hit nothing, skipped nothing and hit no
  * limit is remembered; the rules' generation keeps another rule set's verdicts out. */
-enum { CLEAN_SLOTS = 64, CLEAN_LEN = 240 };
+enum { CLEAN_SETS = 64, CLEAN_WAYS = 2, CLEAN_LEN = 240 };
 
 typedef struct clean_entry {
     uint64_t gen;
     uint32_t len;
     uint32_t kind; /* enum sig_kind, and the plus flag in bit 8 */
+    uint64_t used; /* the thread's scan count when last looked up: the older way goes */
     char text[CLEAN_LEN];
 } clean_entry;
+static _Thread_local uint64_t clean_clock;
 
 static pthread_key_t clean_key;
 static pthread_once_t clean_once = PTHREAD_ONCE_INIT;
@@ -775,11 +789,33 @@ static void clean_key_make(void)
     clean_key_ok = pthread_key_create(&clean_key, free) == 0;
 }
 
-static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len)
+static int clean_hit(const clean_entry *e, uint64_t gen, uint32_t kind, const char *v, size_t len)
+{
+    return e->gen == gen && e->kind == kind && e->len == len && memcmp(e->text, v, len) == 0;
+}
+
+/* Eight bytes a step (a User-Agent is a hundred): only which set a value falls in depends on
+ * it, so a collision costs a scan, never a wrong verdict (entries compare the whole text). */
+static uint64_t clean_hash(uint32_t kind, const char *v, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull * (kind + 1) ^ len;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, v + i, len - i < 8 ? len - i : 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ^ h >> 29;
+}
+
+/* The entry holding the value, or the one to replace with it: two ways per set, so that two
+ * values a browser sends with every request (its path and its cookie, say) that fall into the
+ * same set do not evict each other on every request. */
+static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_t gen)
 {
     if (!clean_cache) {
         pthread_once(&clean_once, clean_key_make);
-        if (!clean_key_ok || !(clean_cache = calloc(CLEAN_SLOTS, sizeof *clean_cache)))
+        if (!clean_key_ok || !(clean_cache = calloc(CLEAN_SETS * CLEAN_WAYS, sizeof *clean_cache)))
             return NULL;
         if (pthread_setspecific(clean_key, clean_cache) != 0) {
             free(clean_cache);
@@ -787,15 +823,25 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len)
             return NULL;
         }
     }
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)v[i]) * 1099511628211ull;
-    return &clean_cache[h % CLEAN_SLOTS];
+    uint64_t h = clean_hash(kind, v, len);
+    clean_entry *set = &clean_cache[h % CLEAN_SETS * CLEAN_WAYS], *victim = set;
+    for (int w = 0; w < CLEAN_WAYS; w++) {
+        clean_entry *e = &set[w];
+        if (clean_hit(e, gen, kind, v, len)) {
+            e->used = ++clean_clock;
+            return e;
+        }
+        if (e->used < victim->used)
+            victim = e;
+    }
+    return victim;
 }
+
 
 static int cacheable(enum sig_kind kind, size_t len)
 {
-    return (kind == SIG_AGENT || kind == SIG_HEADER || kind == SIG_COOKIE) && len <= CLEAN_LEN;
+    return (kind == SIG_AGENT || kind == SIG_HEADER || kind == SIG_COOKIE || kind == SIG_PATH) &&
+           len <= CLEAN_LEN;
 }
 
 /* PCRE2's JIT reads whole aligned blocks around its subject (within the page, harmless): every
@@ -898,7 +944,7 @@ static int has_entity(const char *v, size_t len)
 
 uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *value, size_t len)
 {
-    if ((unsigned)kind >= SIG_KIND__MAX || !s->md || !value || !len)
+    if ((unsigned)kind >= SIG_KIND__MAX || !value || !len)
         return 0;
     const sig_kind_set *ks = &s->rules->kinds[kind];
     if ((s->classes & ks->classes) == ks->classes)
@@ -910,9 +956,8 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
     size_t errors = s->errors;
     uint32_t key = (uint32_t)kind | (plus ? 1u << 8 : 0);
     if (cacheable(kind, len) && !(s->classes & ks->classes)) {
-        slot = clean_slot(key, value, len);
-        if (slot && slot->gen == s->rules->gen && slot->kind == key && slot->len == len &&
-            memcmp(slot->text, value, len) == 0)
+        slot = clean_slot(key, value, len, s->rules->gen);
+        if (slot && clean_hit(slot, s->rules->gen, key, value, len))
             return 0;
     }
     char *copy = padded(s->arena, len);
@@ -949,6 +994,7 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
         }
     }
     if (slot && !hit && s->errors == errors) {
+        slot->used = ++clean_clock;
         slot->gen = s->rules->gen;
         slot->kind = key;
         slot->len = (uint32_t)len;
@@ -989,10 +1035,17 @@ typedef struct sig_state {
 /* The headers attackers put payloads in (Log4Shell scanners sprayed these) that a request
  * carries for the application; Authorization and Cookie are left out of evidence on purpose
  * (cookies are matched one by one). */
-static const char *const scanned_headers[] = {
-    "Referer", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "X-Client-IP",
-    "True-Client-IP", "X-Api-Version", "Accept-Language", "Origin", "Forwarded", "From",
+#define HEADER(name) {name, sizeof name - 1}
+static const struct {
+    const char *name;
+    size_t len; /* compared first: most headers are told apart by their length alone */
+} scanned_headers[] = {
+    HEADER("Referer"),        HEADER("X-Forwarded-For"), HEADER("X-Forwarded-Host"),
+    HEADER("X-Real-IP"),      HEADER("X-Client-IP"),     HEADER("True-Client-IP"),
+    HEADER("X-Api-Version"),  HEADER("Accept-Language"), HEADER("Origin"),
+    HEADER("Forwarded"),      HEADER("From"),
 };
+#undef HEADER
 
 static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, size_t errlen)
 {
@@ -1099,22 +1152,27 @@ static void sig_before(void *state, hp_request *r)
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
     for (size_t i = 0; i < hr->nheaders; i++) {
         const http_header *h = &hr->headers[i];
-        if (http_slice_ieq(h->name, "User-Agent")) {
+        if (h->name.len == 10 && http_slice_ieq(h->name, "User-Agent")) {
             value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
             continue;
         }
         for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
-            if (http_slice_ieq(h->name, scanned_headers[j]))
-                value(&w, SIG_HEADER, 0, scanned_headers[j], h->value.base, h->value.len);
+            if (h->name.len == scanned_headers[j].len &&
+                http_slice_ieq(h->name, scanned_headers[j].name))
+                value(&w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
     }
     const cookie_jar *jar = req_cookies(req);
     for (size_t i = 0; i < jar->count; i++)
         value(&w, SIG_COOKIE, 0, jar->pairs[i].name, jar->pairs[i].value,
               jar->pairs[i].value_len);
-    mitsu_query(req, ""); /* parses the query string once, for the handler too */
-    fields(&w, &req->query, 1);
-    mitsu_form(req, "");
-    fields(&w, &req->form, 1);
+    if (hr->query.len) {
+        mitsu_query(req, ""); /* parses the query string once, for the handler too */
+        fields(&w, &req->query, 1);
+    }
+    if (req->ex->body_len) { /* no body, no form: parsing would find nothing */
+        mitsu_form(req, "");
+        fields(&w, &req->form, 1);
+    }
     if (req->ex->body_len && req->ex->body_len <= JSON_BODY_MAX) {
         json_t *j = mitsu_json_body(req);
         if (j)

@@ -7,11 +7,6 @@
 
 #include "honeypot/hp.h"
 
-/* Proposed for include/mitsu.h; declared here until they move there (see
- * docs/honeypot-detectors-lrt.md). */
-const char *mitsu_signed_field(mitsu_res *res, const char *name, const char *value);
-const char *mitsu_form_signed(mitsu_req *req, const char *name, int64_t max_age_s);
-
 enum { SHOWN = 60, MAX_COOKIES = 32 };
 
 typedef struct tamper {
@@ -225,10 +220,11 @@ const hp_detector hp_detect_tamper = {
     .after = tamper_after,
 };
 
-/* ---- Signed hidden form fields ---------------------------------------------------------------
- * They belong with mitsu_signed_cookie() in the web layer; they are here until they move, since
- * the tamper detector is their reason to exist. The purpose "form:NAME" binds a value to its
- * field, so a value signed for one field does not verify in another. */
+/* ---- Signed hidden form fields (include/mitsu.h) ---------------------------------------------
+ * Here rather than next to mitsu_signed_cookie() in the web layer: the tamper detector is their
+ * reason to exist, and an altered one is graded and reported as it is read. The purpose
+ * "form:NAME" binds a value to its field, so a value signed for one field does not verify in
+ * another. */
 
 const char *mitsu_signed_field(mitsu_res *res, const char *name, const char *value)
 {

@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "honeypot/hp.h"
 #include "honeypot/metrics.h"
+#include "web/cookie.h"
 
 const char *const hp_kind_names[HP_KIND__MAX] = {"suspicious", "attack"};
 
@@ -46,8 +47,8 @@ struct hp_engine {
     int64_t last_upkeep;          /* clients seen since are reported to the sink */
     hp_sink sink;
     const char *cookie_name;
-    int64_t cookie_lifetime_s;
-    int cookie_secure;
+    char *cookie_line;           /* the id cookie's Set-Cookie value, its id zeroed */
+    size_t cookie_len, cookie_sid_at;
     cidr_list whitelist;
     const char *const *white_paths;
     size_t nwhite_paths;
@@ -538,15 +539,44 @@ static void upkeep(hp_engine *hp, int64_t now)
     hp->last_upkeep = now;
 }
 
+/* The id cookie goes to every response of a client that has not sent it back (a cookieless
+ * tool gets it every time, as from any site): a copy of the line made at set-up with the id in. */
 static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
 {
     if (!r->client.set_cookie || res->ex->res.headers_sent)
         return;
-    char sid[HP_SID_HEX + 1];
-    hp_client_sid_format(r->client.sid, sid);
-    mitsu_cookie_opts o = {.max_age = hp->cookie_lifetime_s, .http_only = 1,
-                           .same_site = MITSU_SAMESITE_LAX, .secure = hp->cookie_secure};
-    mitsu_set_cookie(res, hp->cookie_name, sid, &o);
+    char *line = arena_alloc(r->arena, hp->cookie_len);
+    if (!line)
+        return;
+    memcpy(line, hp->cookie_line, hp->cookie_len);
+    memcpy(line + hp->cookie_sid_at, r->req->client_id, HP_SID_HEX);
+    http_response_headern(&res->ex->res, "Set-Cookie", 10, line, hp->cookie_len);
+}
+
+/* Set-Cookie: NAME=<32 hex digits>; Max-Age=...; Path=/; [Secure;] HttpOnly; SameSite=Lax */
+static int make_cookie_line(hp_engine *hp, const config *cfg, char *err, size_t errlen)
+{
+    cookie_attrs at = {.path = "/", .http_only = 1, .same_site = COOKIE_SAMESITE_LAX};
+    at.max_age = config_get_ms(cfg, "honeypot", "cookie_lifetime") / 1000;
+    at.has_max_age = at.max_age > 0; /* else a session cookie, as mitsu_set_cookie() makes */
+    at.secure = config_get_bool(cfg, "session", "secure");
+    char zero[HP_SID_HEX + 1];
+    memset(zero, '0', HP_SID_HEX);
+    zero[HP_SID_HEX] = '\0';
+    arena a;
+    arena_init(&a, 512);
+    const char *line = NULL;
+    if (cookie_format(&a, &line, hp->cookie_name, zero, &at) == 0) {
+        hp->cookie_len = strlen(line);
+        hp->cookie_sid_at = strlen(hp->cookie_name) + 1;
+        hp->cookie_line = malloc(hp->cookie_len);
+        if (hp->cookie_line)
+            memcpy(hp->cookie_line, line, hp->cookie_len);
+    }
+    arena_free(&a);
+    if (!hp->cookie_line)
+        snprintf(err, errlen, "honeypot cookie_name: not a cookie name, or out of memory");
+    return hp->cookie_line ? 0 : -1;
 }
 
 static void guard_after(mitsu_req *req, mitsu_res *res, void *ctx)
@@ -607,6 +637,7 @@ static void engine_free(void *p)
             detectors[i]->fini(hp->state[i]);
     hp_client_table_free(hp->clients);
     cidr_list_free(&hp->whitelist);
+    free(hp->cookie_line);
     free(hp);
 }
 
@@ -634,8 +665,8 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
     app->server_cfg.max_held = (int)config_get_int(cfg, "honeypot", "tarpit_max");
     hp->half_life_ms = (double)config_get_ms(cfg, "honeypot", "decay");
     hp->cookie_name = config_get_str(cfg, "honeypot", "cookie_name");
-    hp->cookie_lifetime_s = config_get_ms(cfg, "honeypot", "cookie_lifetime") / 1000;
-    hp->cookie_secure = config_get_bool(cfg, "session", "secure");
+    if (make_cookie_line(hp, cfg, err, errlen) < 0)
+        goto fail;
     hp->nwhite_paths = config_get_list(cfg, "honeypot", "whitelist_paths", &hp->white_paths);
     hp->nwhite_agents = config_get_list(cfg, "honeypot", "whitelist_agents", &hp->white_agents);
     hp->ndecoy_prefixes =

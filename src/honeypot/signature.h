@@ -54,7 +54,8 @@ typedef struct sig_scan {
     size_t errors;                     /* matches stopped by a limit (counted as no match) */
 } sig_scan;
 
-/* 0, or -1 when out of memory. Nothing to free: everything lives in the arena. */
+/* Always 0 (kept for callers that check). Nothing to free: everything lives in the arena; the
+ * PCRE2 match data is made there on the first match. */
 int sig_scan_init(sig_scan *s, const sig_rules *r, arena *a);
 
 /* Matches one value from `kind`: as given, then percent-decoded ('+' as space too when plus)

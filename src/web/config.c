@@ -74,6 +74,7 @@ static int check_cidr(const char *v, char *why, size_t n);
 static int check_db_url(const char *v, char *why, size_t n);
 static int check_cookie_name(const char *v, char *why, size_t n);
 static int check_url_prefix(const char *v, char *why, size_t n);
+static int check_field_name(const char *v, char *why, size_t n);
 static int check_prefix_map(const char *v, char *why, size_t n);
 static int check_status_list(const char *v, char *why, size_t n);
 
@@ -157,6 +158,8 @@ static const struct key_spec keys[] = {
     KBOOL("trap", "robots", "true", "serve /robots.txt with Disallow bait (unless a route has it)"),
     KLIST("trap", "robots_paths", "/admin-backup/,/internal/reports/", 1, 0, check_url_prefix, 0,
           "the bait paths robots.txt disallows; requesting one flags"),
+    KSTR("trap", "honey_field", "website", 0, check_field_name, 0,
+         "the field {{mitsu.honey_field}} renders; a request filling it flags; empty: none"),
 
     KBOOL("signature", "enabled", "true",
           "injection payloads and scanner agents, matched with PCRE2 JIT"),
@@ -552,6 +555,16 @@ static int check_cookie_name(const char *v, char *why, size_t n)
     for (const char *p = v; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p)) {
             snprintf(why, n, "a cookie name is letters, digits and !#$%%&'*+-.^_`|~ only");
+            return -1;
+        }
+    return 0;
+}
+
+static int check_field_name(const char *v, char *why, size_t n)
+{
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') {
+            snprintf(why, n, "a field name is letters, digits, '-' and '_' only");
             return -1;
         }
     return 0;

@@ -65,6 +65,30 @@ int mitsu_json(mitsu_res *res, int status, const json_t *value)
     return json_dump_callback(value, dump_to_res, &res->ex->res, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+int web_app_add_helper(mitsu_app *app, const char *name, web_helper_fn *fn, void *ctx)
+{
+    if (app->nhelpers == WEB_MAX_HELPERS)
+        return -1;
+    for (size_t i = 0; i < app->nhelpers; i++)
+        if (strcmp(app->helpers[i].name, name) == 0)
+            return -1;
+    app->helpers[app->nhelpers++] = (web_helper){name, fn, ctx};
+    return 0;
+}
+
+/* The template layer's side of the helpers: the response is the argument. */
+static int put_helper(void *arg, const char *name, size_t len, buf *out)
+{
+    mitsu_res *res = arg;
+    const mitsu_app *app = res->req->app;
+    for (size_t i = 0; i < app->nhelpers; i++) {
+        const web_helper *h = &app->helpers[i];
+        if (strlen(h->name) == len && memcmp(h->name, name, len) == 0)
+            return h->fn(h->ctx, res, out) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
 int mitsu_render(mitsu_res *res, int status, const char *template_name, json_t *ctx)
 {
     mitsu_app *app = res->req->app;
@@ -76,7 +100,9 @@ int mitsu_render(mitsu_res *res, int status, const char *template_name, json_t *
     buf out = BUF_INIT;
     tmpl_error err;
     json_t *empty = ctx ? NULL : json_object();
-    int rc = tmpl_set_render(app->templates, template_name, ctx ? ctx : empty, &out, &err);
+    tmpl_helpers helpers = {put_helper, res};
+    int rc = tmpl_set_render_helped(app->templates, template_name, ctx ? ctx : empty, &helpers,
+                                    &out, &err);
     json_decref(empty);
     if (rc < 0) {
         fprintf(stderr, "mitsu: render: %s\n", err.message);

@@ -470,6 +470,7 @@ typedef struct render {
     size_t nindent;
     unsigned depth;
     unsigned long steps_left; /* ops still allowed: nested loops multiply, this bounds the time */
+    const tmpl_helpers *helpers;
     tmpl_error *err;
 } render;
 
@@ -621,6 +622,15 @@ static int run_partial(render *r, const tmpl *t, const tmpl_op *op)
     return rc;
 }
 
+/* {{mitsu.NAME}} when a helper knows NAME: 1 written, 0 not a helper, -1 out of memory. */
+static int put_helper(render *r, const tmpl_op *op)
+{
+    if (!r->helpers || op->nsegs != 2 || op->segs[0].n != 5 ||
+        memcmp(op->segs[0].s, "mitsu", 5) != 0)
+        return 0;
+    return r->helpers->put(r->helpers->arg, op->segs[1].s, op->segs[1].n, r->out);
+}
+
 static int run(render *r, const tmpl *t, size_t i, size_t end)
 {
     while (i < end) {
@@ -641,6 +651,11 @@ static int run(render *r, const tmpl *t, size_t i, size_t end)
             break;
         case OP_VAR:
         case OP_RAW: {
+            int helped = put_helper(r, op);
+            if (helped < 0)
+                return render_oom(r, t);
+            if (helped)
+                break;
             json_t *v = lookup(r, op);
             if (v && put_value(r->out, v, op->kind == OP_VAR) < 0)
                 return render_oom(r, t);
@@ -668,7 +683,13 @@ static unsigned long set_max_steps(const tmpl_set *s);
 
 int tmpl_render(const tmpl *t, tmpl_set *set, json_t *ctx, buf *out, tmpl_error *err)
 {
-    render r = {.out = out, .set = set, .err = err};
+    return tmpl_render_helped(t, set, ctx, NULL, out, err);
+}
+
+int tmpl_render_helped(const tmpl *t, tmpl_set *set, json_t *ctx, const tmpl_helpers *helpers,
+                       buf *out, tmpl_error *err)
+{
+    render r = {.out = out, .set = set, .helpers = helpers, .err = err};
     r.steps_left = set ? set_max_steps(set) : TMPL_MAX_STEPS;
     json_t *null_ctx = json_null(); /* a static singleton: no reference to drop */
     r.stack[r.nstack++] = ctx ? ctx : null_ctx;
@@ -1009,6 +1030,12 @@ const tmpl *tmpl_set_get(tmpl_set *s, const char *name, tmpl_error *err)
 
 int tmpl_set_render(tmpl_set *s, const char *name, json_t *ctx, buf *out, tmpl_error *err)
 {
+    return tmpl_set_render_helped(s, name, ctx, NULL, out, err);
+}
+
+int tmpl_set_render_helped(tmpl_set *s, const char *name, json_t *ctx,
+                           const tmpl_helpers *helpers, buf *out, tmpl_error *err)
+{
     const tmpl *t = tmpl_set_get(s, name, err);
-    return t ? tmpl_render(t, s, ctx, out, err) : -1;
+    return t ? tmpl_render_helped(t, s, ctx, helpers, out, err) : -1;
 }

@@ -56,6 +56,21 @@ const char *tmpl_name(const tmpl *t);
  * TMPL_MAX_STEPS ops (or the set's limit, see tmpl_set_max_steps). */
 int tmpl_render(const tmpl *t, tmpl_set *set, json_t *ctx, buf *out, tmpl_error *err);
 
+/* Helpers: names in the reserved "mitsu." namespace that the framework renders, not the context
+ * ({{mitsu.trap_link}}). put(arg, name, len, out) appends the helper's output for the segment
+ * after "mitsu." and returns 1, returns 0 for a name it does not know (the tag is then looked up
+ * in the context as usual), or -1 (out of memory). What a helper writes is HTML the framework
+ * made: it is not escaped, whether the tag has two braces or three. Only plain tags are helpers;
+ * a section {{#mitsu.x}} is looked up in the context. */
+typedef struct tmpl_helpers {
+    int (*put)(void *arg, const char *name, size_t len, buf *out);
+    void *arg;
+} tmpl_helpers;
+
+/* tmpl_render with helpers (NULL: none). */
+int tmpl_render_helped(const tmpl *t, tmpl_set *set, json_t *ctx, const tmpl_helpers *helpers,
+                       buf *out, tmpl_error *err);
+
 /* A set of templates by name: in-memory ones (tmpl_set_add) and files below `dir`, loaded and
  * compiled on first use and kept until tmpl_set_free. dir may be NULL for a memory-only set.
  * Returns NULL with errno set when dir cannot be resolved or memory runs out.
@@ -86,5 +101,8 @@ const tmpl *tmpl_set_get(tmpl_set *set, const char *name, tmpl_error *err);
 
 /* tmpl_set_get then tmpl_render with this set for partials. 0, or -1 with *err filled. */
 int tmpl_set_render(tmpl_set *set, const char *name, json_t *ctx, buf *out, tmpl_error *err);
+/* The same with helpers (NULL: none), in partials too. */
+int tmpl_set_render_helped(tmpl_set *set, const char *name, json_t *ctx,
+                           const tmpl_helpers *helpers, buf *out, tmpl_error *err);
 
 #endif

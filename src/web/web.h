@@ -39,6 +39,16 @@ typedef struct web_guard {
     void *ctx;
 } web_guard;
 
+/* A template helper of a layer above: {{mitsu.NAME}} in a page mitsu_render() makes appends what
+ * fn writes for that response (HTML, not escaped). 0, or -1 out of memory. */
+typedef int web_helper_fn(void *ctx, mitsu_res *res, buf *out);
+typedef struct web_helper {
+    const char *name; /* static, or owned by ctx's layer */
+    web_helper_fn *fn;
+    void *ctx;
+} web_helper;
+enum { WEB_MAX_HELPERS = 8 };
+
 struct mitsu_app {
     config *cfg;  /* owned */
     web_guard guard;
@@ -65,6 +75,8 @@ struct mitsu_app {
     const char *session_cookie;
     int64_t session_lifetime_s;
     int session_secure;
+    web_helper helpers[WEB_MAX_HELPERS]; /* web_app_add_helper() */
+    size_t nhelpers;
 };
 
 struct mitsu_req {
@@ -110,5 +122,7 @@ session *req_session(mitsu_req *req);
 
 /* reply.c: the status's page, through the app's error handler when there is one. */
 int reply_error(mitsu_res *res, int status);
+/* reply.c: adds {{mitsu.NAME}} for mitsu_render(). 0, or -1 (too many, or NAME taken). */
+int web_app_add_helper(mitsu_app *app, const char *name, web_helper_fn *fn, void *ctx);
 
 #endif

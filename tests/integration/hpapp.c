@@ -1,5 +1,6 @@
 /* The application the honeypot tests talk to: it shows the honeypot's view of each request
- * (client state, decoy or real), has a real and a decoy admin page, and flags on demand. */
+ * (client state, decoy or real), has a real and a decoy admin page, flags on demand, and renders
+ * a page with the trap detector's template helpers. */
 #include <mitsu.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,13 @@ static int page(mitsu_req *req, mitsu_res *res)
     return mitsu_html(res, 200, mitsu_req_path(req));
 }
 
+/* A page with the trap detector's bait: the test gives [app] templates a bait.html. */
+static int bait(mitsu_req *req, mitsu_res *res)
+{
+    (void)req;
+    return mitsu_render(res, 200, "bait.html", NULL);
+}
+
 int main(void)
 {
     mitsu_app *app = mitsu_app_new(NULL);
@@ -55,6 +63,7 @@ int main(void)
     mitsu_get(app, "/admin", real_admin);
     mitsu_decoy_route(app, "GET", "/admin", decoy_admin);
     mitsu_get(app, "/pages/:name", page);
+    mitsu_get(app, "/bait", bait);
     mitsu_get(app, "/decoy/api/*rest", state);
     mitsu_get(app, "/api/*rest", state);
     mitsu_post(app, "/api/*rest", state);

@@ -5,10 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Proposed for mitsu.h; in the library (src/honeypot/detect_tamper.c) until then. */
-const char *mitsu_signed_field(mitsu_res *res, const char *name, const char *value);
-const char *mitsu_form_signed(mitsu_req *req, const char *name, int64_t max_age_s);
-
 static const char *state_name(enum mitsu_client_state s)
 {
     static const char *const names[] = {"unknown", "normal", "attacker", "released"};

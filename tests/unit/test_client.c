@@ -1,5 +1,6 @@
 /* Specification of src/honeypot/client.c: who a request's client is, the ring of recent
  * requests, the cap and its eviction order, expiry, verdict reloads, and thread safety. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
@@ -274,6 +275,44 @@ Test(client, ipv4_and_mapped_ipv4_are_one_address)
     hp_client_ip_format(a, text);
     cr_assert_str_eq(text, "2001:db8::1");
     cr_assert_eq(hp_client_ip_parse("example.com", a), -1);
+}
+
+/* Addresses are parsed by hand for speed: what inet_pton takes, the same bytes; what it refuses,
+ * refused. */
+Test(keys, ip_parse_agrees_with_inet_pton)
+{
+    static const char *const texts[] = {
+        "1.2.3.4",  "0.0.0.0",   "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3.04",
+        "1.2.3",    "1.2.3.4.5", "1..2.3",          "",          " 1.2.3.4", "1.2.3.4 ",
+        "1234.1.1.1", "1.2.3.4a", "1.2.3.", ".1.2.3", "::ffff:1.2.3.4", "::1",  "1.2.3.-4",
+        "10.0.0.255", "99.0.100.9",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        uint8_t got[HP_IP_LEN], want[HP_IP_LEN] = {0};
+        int ok4 = inet_pton(AF_INET, texts[i], want + 12) == 1;
+        if (ok4)
+            want[10] = want[11] = 0xff;
+        int ok = ok4 || inet_pton(AF_INET6, texts[i], want) == 1;
+        cr_assert_eq(hp_client_ip_parse(texts[i], got), ok ? 0 : -1, "\"%s\"", texts[i]);
+        if (ok)
+            cr_assert_eq(memcmp(got, want, HP_IP_LEN), 0, "%s", texts[i]);
+    }
+}
+
+Test(keys, ids_format_as_lowercase_hex_and_parse_back)
+{
+    for (int b = 0; b < 256; b += HP_SID_LEN) {
+        uint8_t sid[HP_SID_LEN], back[HP_SID_LEN];
+        char hex[HP_SID_HEX + 1], want[HP_SID_HEX + 1];
+        for (int i = 0; i < HP_SID_LEN; i++) {
+            sid[i] = (uint8_t)(b + i);
+            snprintf(want + 2 * i, 3, "%02x", sid[i]);
+        }
+        hp_client_sid_format(sid, hex);
+        cr_assert_str_eq(hex, want);
+        cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), 0);
+        cr_assert_eq(memcmp(back, sid, HP_SID_LEN), 0);
+    }
 }
 
 /* ---- The ring ------------------------------------------------------------------------------ */

@@ -24,7 +24,11 @@ static int handler(http_exchange *ex, void *ctx)
         return http_response_chunk(res, "de", 2);
     }
     if (http_slice_ieq(ex->req.path, "/inject"))
-        return http_response_header(res, "X", "a\r\nEvil: 1") == -1
+        return http_response_header(res, "X", "a\r\nEvil: 1") == -1 &&
+                       http_response_header(res, "X", "a\nEvil: 1") == -1 &&
+                       http_response_header(res, "X", "a\rEvil: 1") == -1 &&
+                       http_response_headern(res, "X", 1, "a\0b", 3) == -1 &&
+                       http_response_header(res, "X", "fine") == 0
                    ? http_response_write(res, "refused", 7)
                    : http_response_write(res, "accepted", 8);
     if (http_slice_ieq(ex->req.path, "/fail"))

@@ -405,6 +405,45 @@ Test(match, a_typical_request_costs_a_few_microseconds)
     arena_free(&a);
 }
 
+/* Bytes a scan of v matched: 0 when the value came from the clean cache. */
+static size_t scanned_bytes(enum sig_kind kind, const char *v)
+{
+    arena a;
+    arena_init(&a, 4096);
+    sig_scan s;
+    sig_scan_init(&s, builtin, &a);
+    cr_assert_eq(sig_scan_value(&s, kind, 0, v, strlen(v)), 0);
+    arena_free(&a);
+    return s.bytes;
+}
+
+Test(match, clean_values_sent_again_are_not_scanned_again)
+{
+    cr_assert_gt(scanned_bytes(SIG_PATH, "/first/time/seen"), 0);
+    cr_assert_eq(scanned_bytes(SIG_PATH, "/first/time/seen"), 0, "a path, from the cache");
+    cr_assert_eq(scanned_bytes(SIG_AGENT, "Mozilla/5.0 (X11; Linux x86_64)") > 0, 1);
+    cr_assert_eq(scanned_bytes(SIG_AGENT, "Mozilla/5.0 (X11; Linux x86_64)"), 0);
+    cr_assert_gt(scanned_bytes(SIG_ARG, "red shoes"), 0);
+    cr_assert_gt(scanned_bytes(SIG_ARG, "red shoes"), 0, "arguments are not cached");
+}
+
+/* Among 65 values two share a set of the 64: with one way they would evict each other on every
+ * request (a browser's path and cookie, say), costing a full scan each time. */
+Test(match, any_two_values_sent_in_turn_stay_cached)
+{
+    enum { N = 65 };
+    char v[N][32];
+    for (int i = 0; i < N; i++)
+        snprintf(v[i], sizeof v[i], "/page/%d/view", i);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++) {
+            scanned_bytes(SIG_PATH, v[i]);
+            scanned_bytes(SIG_PATH, v[j]);
+            cr_assert_eq(scanned_bytes(SIG_PATH, v[i]), 0, "%s after %s", v[i], v[j]);
+            cr_assert_eq(scanned_bytes(SIG_PATH, v[j]), 0, "%s after %s", v[j], v[i]);
+        }
+}
+
 /* ---- Detection on the seclists payloads ------------------------------------------------------ */
 
 TestSuite(detect, .init = load_builtin, .fini = free_builtin);

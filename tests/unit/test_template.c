@@ -443,3 +443,98 @@ Test(template, nested_loops_stop_at_the_step_limit)
     json_decref(ctx);
     tmpl_set_free(set);
 }
+
+/* ---- Helpers: {{mitsu.NAME}} rendered by the framework ---------------------------------- */
+
+/* A helper set for the tests: "link" writes HTML, "fail" runs out of memory, the rest are not
+ * helpers. Counts its calls. */
+static int helper_calls;
+static int test_helper(void *arg, const char *name, size_t len, buf *out)
+{
+    (void)arg;
+    helper_calls++;
+    if (len == 4 && memcmp(name, "link", 4) == 0)
+        return buf_append_str(out, "<a href=\"/trap\">x</a>") < 0 ? -1 : 1;
+    if (len == 4 && memcmp(name, "fail", 4) == 0)
+        return -1;
+    return 0;
+}
+
+static int render_helped(const char *src, const char *data, tmpl_set *set, char **got)
+{
+    tmpl_error err;
+    tmpl *t = tmpl_compile("t", src, strlen(src), &err);
+    cr_assert_not_null(t, "compile %s: %s", src, err.message);
+    json_t *ctx = json_loads(data, JSON_DECODE_ANY, NULL);
+    cr_assert_not_null(ctx);
+    buf out = BUF_INIT;
+    buf_append_str(&out, "[");
+    tmpl_helpers h = {test_helper, NULL};
+    int rc = tmpl_render_helped(t, set, ctx, &h, &out, &err);
+    *got = strndup(out.data, out.len);
+    buf_free(&out);
+    json_decref(ctx);
+    tmpl_free(t);
+    return rc;
+}
+
+static void expect_helped(const char *src, const char *data, const char *want)
+{
+    char *got;
+    cr_assert_eq(render_helped(src, data, NULL, &got), 0, "[%s]", src);
+    cr_expect_str_eq(got, want, "template [%s] data %s", src, data);
+    free(got);
+}
+
+Test(helpers, a_helper_writes_html_unescaped_with_two_braces_or_three)
+{
+    expect_helped("{{mitsu.link}}|{{{mitsu.link}}}|{{& mitsu.link}}", "{}",
+                  "[<a href=\"/trap\">x</a>|<a href=\"/trap\">x</a>|<a href=\"/trap\">x</a>");
+}
+
+Test(helpers, the_context_cannot_stand_in_for_a_helper)
+{
+    expect_helped("{{mitsu.link}}", "{\"mitsu\": {\"link\": \"<b>ctx</b>\"}}",
+                  "[<a href=\"/trap\">x</a>");
+}
+
+Test(helpers, other_names_are_looked_up_in_the_context_as_usual)
+{
+    expect_helped("{{mitsu.other}}|{{mitsu}}|{{a.link}}|{{mitsu.link.x}}",
+                  "{\"mitsu\": {\"other\": \"<ctx>\", \"link\": {\"x\": 1}}, \"a\": {\"link\": 2}}",
+                  "[&lt;ctx&gt;||2|1");
+}
+
+Test(helpers, sections_are_not_helpers)
+{
+    helper_calls = 0;
+    expect_helped("{{#mitsu.link}}yes{{/mitsu.link}}{{^mitsu.link}}no{{/mitsu.link}}", "{}",
+                  "[no");
+    cr_expect_eq(helper_calls, 0);
+}
+
+Test(helpers, without_helpers_the_names_come_from_the_context)
+{
+    expect("{{mitsu.link}}", "{\"mitsu\": {\"link\": \"<b>\"}}", "&lt;b&gt;");
+    expect("{{mitsu.link}}", "{}", "");
+}
+
+Test(helpers, they_reach_into_partials)
+{
+    tmpl_set *set = tmpl_set_new(NULL);
+    cr_assert_not_null(set);
+    cr_assert_eq(tmpl_set_add(set, "footer", "({{mitsu.link}})", NULL), 0);
+    char *got;
+    cr_assert_eq(render_helped("a{{> footer}}", "{}", set, &got), 0);
+    cr_expect_str_eq(got, "[a(<a href=\"/trap\">x</a>)");
+    free(got);
+    tmpl_set_free(set);
+}
+
+Test(helpers, a_failing_helper_fails_the_render_and_leaves_the_output_as_it_was)
+{
+    char *got;
+    cr_assert_eq(render_helped("before {{mitsu.fail}} after", "{}", NULL, &got), -1);
+    cr_expect_str_eq(got, "[");
+    free(got);
+}
