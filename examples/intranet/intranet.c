@@ -21,7 +21,10 @@
 #include "intranet.h"
 
 #define SRC_DIR "examples/intranet"
-#define HONEY_FIELD "website" /* hidden from people by CSS; only form-filling bots fill it */
+/* [trap] honey_field: the field {{mitsu.honey_field}} lays out in the forms, invisible to
+ * people; the trap detector flags whoever fills it. Declared among the forms' parameters so that
+ * its mere presence is expected. */
+#define HONEY_FIELD "website"
 
 static const char *data_dir = "var";
 
@@ -67,15 +70,7 @@ static int csrf_ok(mitsu_req *req)
            CRYPTO_memcmp(want, got, strlen(want)) == 0;
 }
 
-/* Only a bot fills the invisible field: it is flagged at once (score 0 = flag). */
-static void check_honey_field(mitsu_req *req)
-{
-    const char *honey = mitsu_form(req, HONEY_FIELD);
-    if (honey && *honey)
-        mitsu_flag(req, "honey form field '" HONEY_FIELD "' filled", 0);
-}
-
-/* 1 when this very request got its client flagged (the honey field, a params hit) after the
+/* 1 when this very request got its client flagged (a params hit, a failed login) after the
  * honeypot chose the database: it still runs on the real one, so it must not use it. From the
  * next request on, the client is diverted. */
 static int caught_now(mitsu_req *req)
@@ -226,7 +221,6 @@ static char dummy_hash[PASSWORD_HASH_MAX];
 static int login(mitsu_req *req, mitsu_res *res)
 {
     const char *user = mitsu_form(req, "username"), *password = mitsu_form(req, "password");
-    check_honey_field(req);
     if (!csrf_ok(req)) {
         /* Refused unseen, but still a failed attempt: a password guesser that skips the
          * token is counted by the login detector like one that sends it. */
@@ -408,7 +402,6 @@ static int profile(mitsu_req *req, mitsu_res *res)
 
 static int profile_save(mitsu_req *req, mitsu_res *res)
 {
-    check_honey_field(req);
     if (!csrf_ok(req))
         return mitsu_abort(res, 403);
     const char *phone = mitsu_form(req, "phone");
