@@ -517,8 +517,10 @@ static int report_changed(const hp_client *c, void *arg)
 {
     hp_engine *hp = arg;
     /* One known only from another instance's verdict (no request here) has nothing to add to
-     * the row that instance keeps. */
-    if (c->last_seen >= hp->last_upkeep && c->requests > 0)
+     * the row that instance keeps. A request counted (last_seen) before the last upkeep may
+     * have changed its client after that upkeep went by (its 4xx is counted at the end): one
+     * interval of overlap reports it now. */
+    if (c->last_seen >= hp->last_upkeep - hp->upkeep_every_ms && c->requests > 0)
         hp->sink.client(hp->sink.ctx, c);
     return 0;
 }
@@ -536,6 +538,17 @@ static void upkeep(hp_engine *hp, int64_t now)
     if (hp->sink.client)
         hp_client_foreach(hp->clients, report_changed, hp);
     hp->last_upkeep = now;
+}
+
+void hp_engine_upkeep(hp_engine *hp, int64_t now)
+{
+    upkeep(hp, now);
+}
+
+void hp_engine_report_clients(hp_engine *hp)
+{
+    if (hp && hp->sink.client)
+        hp_client_foreach(hp->clients, report_changed, hp);
 }
 
 static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
