@@ -43,7 +43,7 @@ struct hp_engine {
     int64_t client_ttl_ms, verdict_ttl_ms;
     int64_t upkeep_every_ms;
     _Atomic int64_t next_upkeep;  /* when a worker next forgets idle clients */
-    int64_t last_upkeep;          /* clients seen since are reported to the sink */
+    _Atomic int64_t last_upkeep;  /* clients seen since are reported to the sink (any thread) */
     hp_sink sink;
     const char *cookie_name;
     int64_t cookie_lifetime_s;
