@@ -120,16 +120,15 @@ int recorder_attach(recorder *rec, jr_journal *jr, hp_engine *hp, const char *ur
     rec->jr = jr;
     rec->hp = hp;
     rec->action = action;
+    /* Set before the follower's thread runs the upkeep, which reads it. */
+    hp_sink sink = {on_flag, on_request, on_client, rec};
+    hp_engine_set_sink(hp, &sink);
     /* Following starts first: a verdict written while the table is reloaded is not missed. */
     jr_follow_hooks h = {follow_verdict, rec->on_tokens, follow_tick, hp};
     rec->follow = jr_follow(url, jr_instance(jr), &h, err, errlen);
     if (!rec->follow)
         return -1;
-    if (jr_load_verdicts(jr, load_verdict, hp, err, errlen) < 0)
-        return -1;
-    hp_sink sink = {on_flag, on_request, on_client, rec};
-    hp_engine_set_sink(hp, &sink);
-    return 0;
+    return jr_load_verdicts(jr, load_verdict, hp, err, errlen) < 0 ? -1 : 0;
 }
 
 void recorder_detach(recorder *rec)
