@@ -334,7 +334,7 @@ def client_rows_catch_up_within_an_upkeep_interval_without_traffic():
         sent = {}
         sent[n] = [n.get("/pages/one")[0], n.get("/nothing-here")[0], n.get("/")[0]]
         sent[a] = [a.get("/.git/config")[0], a.get("/admin")[0], a.get("/nope")[0]]
-        deadline = time.time() + 1.5
+        deadline = time.time() + 2.5  # an interval (0.5 s) and a poll (0.5 s), with room
         while True:
             con = sqlite3.connect(path)
             got = {c: con.execute("SELECT requests, n4xx FROM clients WHERE sid = ?",

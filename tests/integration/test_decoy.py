@@ -254,12 +254,12 @@ def tokens_planted_while_the_app_runs_flag_within_a_second_and_removed_ones_no_m
         with fx.server() as srv:
             planted = init_second("--seed", "7")
             took = first_flag_after(srv, planted[0], 3)
-            assert took is not None and took < 1.2, took
+            assert took is not None and took < 1.5, took  # a poll is 0.5 s
             # made again: its old tokens are forgotten, the new ones flag, the first decoy's stay
             replanted = init_second("--seed", "8", "--force")
             assert not set(planted) & set(replanted), (planted, replanted)
             took = first_flag_after(srv, replanted[0], 3)
-            assert took is not None and took < 1.2, took
+            assert took is not None and took < 1.5, took  # a poll is 0.5 s
             old = Client(srv)
             old.get("/search?email=" + planted[0])
             assert old.state() == "normal real\n", old.state()
