@@ -44,7 +44,7 @@ struct hp_engine {
     int64_t client_ttl_ms, verdict_ttl_ms;
     int64_t upkeep_every_ms;
     _Atomic int64_t next_upkeep;  /* when a worker next forgets idle clients */
-    int64_t last_upkeep;          /* clients seen since are reported to the sink */
+    _Atomic int64_t last_upkeep;  /* clients seen since are reported to the sink (any thread) */
     hp_sink sink;
     const char *cookie_name;
     char *cookie_line;           /* the id cookie's Set-Cookie value, its id zeroed */
@@ -518,8 +518,10 @@ static int report_changed(const hp_client *c, void *arg)
 {
     hp_engine *hp = arg;
     /* One known only from another instance's verdict (no request here) has nothing to add to
-     * the row that instance keeps. */
-    if (c->last_seen >= hp->last_upkeep && c->requests > 0)
+     * the row that instance keeps. A request counted (last_seen) before the last upkeep may
+     * have changed its client after that upkeep went by (its 4xx is counted at the end): one
+     * interval of overlap reports it now. */
+    if (c->last_seen >= hp->last_upkeep - hp->upkeep_every_ms && c->requests > 0)
         hp->sink.client(hp->sink.ctx, c);
     return 0;
 }
@@ -537,6 +539,17 @@ static void upkeep(hp_engine *hp, int64_t now)
     if (hp->sink.client)
         hp_client_foreach(hp->clients, report_changed, hp);
     hp->last_upkeep = now;
+}
+
+void hp_engine_upkeep(hp_engine *hp, int64_t now)
+{
+    upkeep(hp, now);
+}
+
+void hp_engine_report_clients(hp_engine *hp)
+{
+    if (hp && hp->sink.client)
+        hp_client_foreach(hp->clients, report_changed, hp);
 }
 
 /* The id cookie goes to every response of a client that has not sent it back (a cookieless

@@ -16,7 +16,8 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen);
 int64_t hp_now_ms(void);
 
 /* Where the engine's observations go (the composition root connects the journal). Each call
- * runs on a worker thread and must not block: copy and queue. */
+ * runs on a worker thread (client: on whichever thread runs the upkeep) and must not block:
+ * copy and queue. */
 typedef struct hp_sink {
     /* the request made the client an attacker: by is the detector, evidence its hit's */
     void (*flag)(void *ctx, hp_request *r, uint8_t by, double score, const char *evidence);
@@ -27,6 +28,13 @@ typedef struct hp_sink {
     void *ctx;
 } hp_sink;
 void hp_engine_set_sink(hp_engine *hp, const hp_sink *sink);
+/* The upkeep (idle clients forgotten, changed ones to the sink's client) when it is due: the
+ * workers run it after a request, and a timer (the journal's follower) so that it also runs
+ * when no request comes. Any thread; now: Unix ms. */
+void hp_engine_upkeep(hp_engine *hp, int64_t now);
+/* Reports to the sink's client every client changed since the last upkeep, due or not: at a
+ * graceful shutdown, after the workers stopped. NULL is ignored. */
+void hp_engine_report_clients(hp_engine *hp);
 
 /* A verdict from before this start (the journal's), back into the client table. 0 or -1. */
 int hp_engine_load(hp_engine *hp, const hp_client *c);

@@ -1,5 +1,6 @@
 /* The verdict follower: a thread that applies the verdicts other instances (and the operator)
- * append to the management database, polled by id and, on PostgreSQL, woken by NOTIFY. */
+ * append to the management database, polled by id and, on PostgreSQL, woken by NOTIFY; on the
+ * same poll it notices a change of the honeytokens table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -24,14 +25,14 @@ struct jr_follower {
     int stop[2];            /* a pipe: a byte written wakes the thread to end */
     char *url;
     char *skip;             /* own origin, or NULL */
-    jr_verdict_apply_fn *fn;
-    void *arg;
+    jr_follow_hooks h;
     mitsu_db *db;           /* the queries */
     PGconn *listen;         /* PostgreSQL: the LISTEN connection, or NULL while lost */
     int64_t relisten_at;
     int64_t last;           /* the id of the last row seen */
     int down;               /* the database is unreachable: told once */
     int pg;                 /* a PostgreSQL database: LISTEN too */
+    int64_t tokens[3];      /* the honeytokens table's COUNT(*), MAX(id), MAX(planted_at) */
 };
 
 static int64_t mono_ms(void)
@@ -59,10 +60,35 @@ static int fetch(jr_follower *f)
         f->last = v.id;
         count++;
         if (v.state && !(f->skip && v.origin && strcmp(v.origin, f->skip) == 0))
-            f->fn(&v, f->arg);
+            f->h.verdict(&v, f->h.arg);
     }
     mitsu_rows_free(r);
     return !r || rc < 0 ? -1 : count;
+}
+
+/* The honeytokens table's fingerprint into out[3]. MAX(id) and COUNT(*) see an insert and a
+ * delete; MAX(planted_at) sees `decoy init --force`, which removes every token and adds as many
+ * (SQLite may then give out the same ids again). 0, or -1 on a database error. */
+static int tokens_mark(mitsu_db *db, int64_t out[3])
+{
+    mitsu_rows *r = mitsu_db_query(db, "SELECT COUNT(*), COALESCE(MAX(id), 0),"
+                                       " COALESCE(MAX(planted_at), 0) FROM honeytokens");
+    int rc = r ? mitsu_rows_next(r) : -1;
+    for (int i = 0; rc == 1 && i < 3; i++)
+        out[i] = mitsu_rows_int(r, i);
+    mitsu_rows_free(r);
+    return rc == 1 ? 0 : -1;
+}
+
+/* Tells the hook when the honeytokens table changed since the last look. */
+static void tokens_check(jr_follower *f)
+{
+    int64_t now[3];
+    if (!f->h.tokens || !f->db || tokens_mark(f->db, now) != 0 ||
+        memcmp(now, f->tokens, sizeof now) == 0)
+        return;
+    memcpy(f->tokens, now, sizeof now);
+    f->h.tokens(f->db, f->h.arg);
 }
 
 /* Reads until the backlog is empty; tells a lost database once, and its return. */
@@ -77,6 +103,8 @@ static void catch_up(jr_follower *f)
     else if (n >= 0 && f->down)
         fprintf(stderr, "mitsu: journal: following verdicts again\n");
     f->down = n < 0;
+    if (n >= 0)
+        tokens_check(f);
     if (n < 0 && mitsu_db_errcode(f->db) == MITSU_DB_UNAVAILABLE) {
         /* A lost connection is not mended in place: the next poll uses a new one. */
         mitsu_db_close(f->db);
@@ -150,9 +178,11 @@ static int wait_next(jr_follower *f)
 static void *follow_main(void *arg)
 {
     jr_follower *f = arg;
-    do
+    do {
         catch_up(f);
-    while (!wait_next(f));
+        if (f->h.tick)
+            f->h.tick(f->h.arg);
+    } while (!wait_next(f));
     return NULL;
 }
 
@@ -187,6 +217,13 @@ static int log_end(jr_follower *f, char *err, size_t n)
 jr_follower *jr_follow_start(const char *url, const char *skip_origin, jr_verdict_apply_fn *fn,
                              void *arg, char *err, size_t n)
 {
+    jr_follow_hooks h = {.verdict = fn, .arg = arg};
+    return jr_follow(url, skip_origin, &h, err, n);
+}
+
+jr_follower *jr_follow(const char *url, const char *skip_origin, const jr_follow_hooks *h,
+                       char *err, size_t n)
+{
     char dummy[8];
     if (!err)
         err = dummy, n = sizeof dummy;
@@ -196,8 +233,7 @@ jr_follower *jr_follow_start(const char *url, const char *skip_origin, jr_verdic
         return NULL;
     }
     f->stop[0] = f->stop[1] = -1;
-    f->fn = fn;
-    f->arg = arg;
+    f->h = *h;
     f->url = strdup(url);
     f->skip = skip_origin ? strdup(skip_origin) : NULL;
     if (!f->url || (skip_origin && !f->skip) || pipe2(f->stop, O_CLOEXEC) != 0) {
@@ -212,6 +248,11 @@ jr_follower *jr_follow_start(const char *url, const char *skip_origin, jr_verdic
     }
     if (log_end(f, err, n) != 0)
         goto fail;
+    /* The set the caller loads after this start is the one of now or later: no change missed. */
+    if (h->tokens && tokens_mark(f->db, f->tokens) != 0) {
+        snprintf(err, n, "honeytokens: %s", mitsu_db_error(f->db));
+        goto fail;
+    }
     f->pg = mitsu_db_kind(f->db) == MITSU_DB_POSTGRESQL;
     if (f->pg)
         listen_open(f); /* before the thread starts: no notification after now is missed */

@@ -183,6 +183,19 @@ typedef struct jr_follower jr_follower;
 #define JR_FOLLOW_POLL_MS 500
 jr_follower *jr_follow_start(const char *url, const char *skip_origin, jr_verdict_apply_fn *fn,
                              void *arg, char *err, size_t n);
+/* The same with more to watch, each hook on the follower's thread. tokens: when the
+ * honeytokens table changed since the start (a row added or removed: `mitsu decoy init`), with
+ * the follower's connection to read it again (jr_read_honeytokens); a set loaded after the start
+ * misses no change. tick: after every poll, JR_FOLLOW_POLL_MS apart at most (timed chores). */
+typedef void jr_tokens_changed_fn(mitsu_db *db, void *arg);
+typedef struct jr_follow_hooks {
+    jr_verdict_apply_fn *verdict;   /* required */
+    jr_tokens_changed_fn *tokens;   /* or NULL */
+    void (*tick)(void *arg);        /* or NULL */
+    void *arg;                      /* of each */
+} jr_follow_hooks;
+jr_follower *jr_follow(const char *url, const char *skip_origin, const jr_follow_hooks *h,
+                       char *err, size_t n);
 /* Stops the thread and closes its connections. NULL is ignored. */
 void jr_follow_stop(jr_follower *f);
 

@@ -74,6 +74,7 @@ static void make_parent_dir(const char *url)
 typedef struct token_list {
     hp_token *t;
     size_t n, cap;
+    int failed; /* out of memory: the list is partial */
 } token_list;
 
 static int collect_token(int64_t id, const char *kind, const char *value, void *arg)
@@ -86,15 +87,22 @@ static int collect_token(int64_t id, const char *kind, const char *value, void *
         size_t cap = l->cap ? 2 * l->cap : 64;
         hp_token *t = realloc(l->t, cap * sizeof *t);
         if (!t)
-            return -1;
+            return l->failed = -1;
         l->t = t;
         l->cap = cap;
     }
     char *copy = strdup(value);
     if (!copy)
-        return -1;
+        return l->failed = -1;
     l->t[l->n++] = (hp_token){id, (enum hp_token_kind)k, copy};
     return 0;
+}
+
+static void token_list_free(token_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free((char *)l->t[i].value);
+    free(l->t);
 }
 
 static int load_honeytokens(jr_journal *jr, hp_engine *hp)
@@ -102,14 +110,25 @@ static int load_honeytokens(jr_journal *jr, hp_engine *hp)
     token_list l = {0};
     char err[512];
     long n = jr_load_honeytokens(jr, collect_token, &l, err, sizeof err);
-    int rc = n < 0 || (l.n && hp_honeytokens_install(hp, l.t, l.n) < 0) ? -1 : 0;
+    int rc = n < 0 || l.failed || (l.n && hp_honeytokens_install(hp, l.t, l.n) < 0) ? -1 : 0;
     if (n < 0)
         fprintf(stderr, "mitsu: journal: %s\n", err);
-    for (size_t i = 0; i < l.n; i++)
-        free((char *)l.t[i].value);
-    free(l.t);
+    token_list_free(&l);
     /* A disabled detector has nowhere to put them: not an error. */
     return n < 0 ? -1 : (rc < 0 && hp_engine_state(hp, &hp_detect_honeytoken) ? -1 : 0);
+}
+
+/* The honeytokens table changed while serving (`mitsu decoy init`): read on the follower's
+ * connection and thread, and swapped in whole; no request waits for it. */
+static void reload_honeytokens(mitsu_db *db, void *arg)
+{
+    token_list l = {0};
+    char err[512];
+    if (jr_read_honeytokens(db, collect_token, &l, err, sizeof err) < 0)
+        fprintf(stderr, "mitsu: journal: %s (the tokens in use are kept)\n", err);
+    else if (l.failed || hp_honeytokens_install(arg, l.t, l.n) < 0)
+        fprintf(stderr, "mitsu: honeytokens: out of memory (the tokens in use are kept)\n");
+    token_list_free(&l);
 }
 
 static void free_recorder(void *p)
@@ -141,6 +160,7 @@ static int attach_journal(mitsu_app *app, hp_engine *hp)
         return -1;
     }
     rec->jr = jr;
+    rec->on_tokens = hp_engine_state(hp, &hp_detect_honeytoken) ? reload_honeytokens : NULL;
     if (recorder_attach(rec, jr, hp, url, config_get_str(app->cfg, "honeypot", "action"), err,
                         sizeof err) < 0) {
         fprintf(stderr, "mitsu: journal: reloading verdicts: %s\n", err);

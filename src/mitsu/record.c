@@ -107,27 +107,36 @@ static void follow_verdict(const jr_verdict *v, void *arg)
     hp_engine_apply_verdict(arg, v->sid, v->ip, state, v->score, v->by);
 }
 
+/* The follower's poll is the upkeep's timer: a client's counters reach its row within one
+ * upkeep interval even when no request comes to run the upkeep. */
+static void follow_tick(void *arg)
+{
+    hp_engine_upkeep(arg, hp_now_ms());
+}
+
 int recorder_attach(recorder *rec, jr_journal *jr, hp_engine *hp, const char *url,
                     const char *action, char *err, size_t errlen)
 {
     rec->jr = jr;
     rec->hp = hp;
     rec->action = action;
-    /* Following starts first: a verdict written while the table is reloaded is not missed. */
-    rec->follow = jr_follow_start(url, jr_instance(jr), follow_verdict, hp, err, errlen);
-    if (!rec->follow)
-        return -1;
-    if (jr_load_verdicts(jr, load_verdict, hp, err, errlen) < 0)
-        return -1;
+    /* Set before the follower's thread runs the upkeep, which reads it. */
     hp_sink sink = {on_flag, on_request, on_client, rec};
     hp_engine_set_sink(hp, &sink);
-    return 0;
+    /* Following starts first: a verdict written while the table is reloaded is not missed. */
+    jr_follow_hooks h = {follow_verdict, rec->on_tokens, follow_tick, hp};
+    rec->follow = jr_follow(url, jr_instance(jr), &h, err, errlen);
+    if (!rec->follow)
+        return -1;
+    return jr_load_verdicts(jr, load_verdict, hp, err, errlen) < 0 ? -1 : 0;
 }
 
 void recorder_detach(recorder *rec)
 {
     jr_follow_stop(rec->follow); /* before the journal and the engine it calls go */
     rec->follow = NULL;
+    if (rec->jr) /* the counters of the last requests, since the last upkeep */
+        hp_engine_report_clients(rec->hp);
     jr_close(rec->jr); /* every queued record is written before this returns */
     rec->jr = NULL;
 }

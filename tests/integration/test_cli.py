@@ -49,16 +49,17 @@ class World:
         self.url = url
         with Server(binary=APP, env={"MITSU_JOURNAL_DB": url}) as srv:
             self.normal = Client(srv, ip=new_ip())
-            self.normal.get("/pages/hello")
-            self.normal.get("/")
+            # the statuses each client was sent, for its row's counters
+            self.normal_sent = [self.normal.get("/pages/hello")[0], self.normal.get("/")[0]]
             time.sleep(1.2)
             self.boundary = rfc3339(time.time() - 0.5)
             self.attacker = Client(srv, ip=new_ip())
-            self.attacker.get("/pages/before")              # kept in the ring: pre-flag evidence
-            self.attacker.get("/.git/config")                # the trap: flagged at once
-            self.attacker.request("POST", "/api/login", body=LOGIN_BODY, headers={
-                "Content-Type": "application/x-www-form-urlencoded"})
-            self.attacker.get("/admin")
+            self.attacker_sent = [
+                self.attacker.get("/pages/before")[0],       # kept in the ring: pre-flag evidence
+                self.attacker.get("/.git/config")[0],        # the trap: flagged at once
+                self.attacker.request("POST", "/api/login", body=LOGIN_BODY, headers={
+                    "Content-Type": "application/x-www-form-urlencoded"})[0],
+                self.attacker.get("/admin")[0]]
         self.sid = self.attacker.cookies["sid"]
         self.normal_sid = self.normal.cookies["sid"]
 
@@ -283,12 +284,26 @@ def an_unknown_client_is_an_error(w):
         assert rc == 1 and "no client" in err and out == "", (args, rc, out, err)
 
 
+def client_rows_count_every_request_once_stopped(w):
+    """SIGTERM reports the counters of the last requests: no request is missing from a row."""
+    def counters(sid):
+        return [int(v) for v in w.sql("SELECT requests, n4xx FROM clients WHERE sid = '%s'" % sid)[0]]
+    requests, n4xx = counters(w.sid)
+    captured = w.count("SELECT COUNT(*) FROM requests WHERE sid = '%s'" % w.sid)
+    assert requests == len(w.attacker_sent) >= captured, (requests, w.attacker_sent, captured)
+    assert n4xx == sum(400 <= s < 500 for s in w.attacker_sent) == w.count(
+        "SELECT COUNT(*) FROM requests WHERE sid = '%s' AND status BETWEEN 400 AND 499" % w.sid), \
+        (n4xx, w.attacker_sent)
+    assert counters(w.normal_sid) == [len(w.normal_sent),
+                                      sum(400 <= s < 500 for s in w.normal_sent)], w.normal_sent
+
+
 CHECKS = [attackers_lists_exactly_the_attacker, clients_lists_both_with_their_states,
           show_tells_the_story_and_the_verdict, show_of_a_normal_client_says_not_flagged,
           requests_lists_the_attackers_and_none_of_the_normal_client,
           events_filter_by_detector_and_client, export_jsonl_is_one_object_per_row,
           export_csv_has_the_columns_and_the_rows, stats_agree_with_sql_counts, since_filters,
-          an_unknown_client_is_an_error]
+          an_unknown_client_is_an_error, client_rows_count_every_request_once_stopped]
 
 
 def register(backend, check):
@@ -301,6 +316,37 @@ def register(backend, check):
 for backend in ["sqlite"] + (["pg"] if PG_URL else []):
     for check in CHECKS:
         register(backend, check)
+
+
+# ---- Counters while running --------------------------------------------------------------
+
+@test
+def client_rows_catch_up_within_an_upkeep_interval_without_traffic():
+    """No request after the last one, no SIGTERM: the timer's upkeep still reports the counters
+    (client_ttl 2 s: an upkeep every 500 ms)."""
+    d = tempfile.mkdtemp(prefix="mitsu-cli-")
+    path = os.path.join(d, "mitsu.db")
+    with Server(binary=APP, env={"MITSU_JOURNAL_DB": "sqlite:" + path,
+                                 "MITSU_HONEYPOT_CLIENT_TTL": "2s"}) as srv:
+        n = Client(srv, ip=new_ip())
+        a = Client(srv, ip=new_ip())
+        time.sleep(0.6)  # past the first upkeep, which finds nobody
+        sent = {}
+        sent[n] = [n.get("/pages/one")[0], n.get("/nothing-here")[0], n.get("/")[0]]
+        sent[a] = [a.get("/.git/config")[0], a.get("/admin")[0], a.get("/nope")[0]]
+        deadline = time.time() + 2.5  # an interval (0.5 s) and a poll (0.5 s), with room
+        while True:
+            con = sqlite3.connect(path)
+            got = {c: con.execute("SELECT requests, n4xx FROM clients WHERE sid = ?",
+                                  (c.cookies["sid"],)).fetchall() for c in (n, a)}
+            con.close()
+            want = {c: [(len(s), sum(400 <= x < 500 for x in s))] for c, s in sent.items()}
+            if got == want or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert got == want, (got, want)
+        assert sum(s.count(404) for s in sent.values()) >= 2, sent
+    shutil.rmtree(d, ignore_errors=True)
 
 
 # ---- Errors that need no recorded database ------------------------------------------------

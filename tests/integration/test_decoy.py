@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 
 from harness import BUILD, Client, Server, run, test
 
@@ -223,6 +224,46 @@ def a_honey_api_key_or_email_flags_too():
                                                tokens["email"][2][0]).encode(),
                       headers={"Content-Type": "application/json"})
             assert j.state() == "attacker decoy\n"
+    finally:
+        fx.cleanup()
+
+
+def first_flag_after(srv, email, seconds):
+    """Fresh clients search for email every 100 ms: how long until one was flagged, or None."""
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        c = Client(srv)
+        c.get("/search?email=" + email)
+        if c.state() == "attacker decoy\n":
+            return time.time() - t0
+        time.sleep(0.1)
+    return None
+
+
+@test
+def tokens_planted_while_the_app_runs_flag_within_a_second_and_removed_ones_no_more():
+    fx = Fixture()
+    try:
+        _, tokens = fx.init()
+        second = os.path.join(fx.dir, "decoy2.db")
+
+        def init_second(*more):
+            out = fx.mitsu("decoy", "init", "--from", fx.real, "--to", second, "--db", fx.journal,
+                           *more).stdout
+            return re.findall(r"^honeytoken email \S+: (\S+)", out, re.M)
+        with fx.server() as srv:
+            planted = init_second("--seed", "7")
+            took = first_flag_after(srv, planted[0], 3)
+            assert took is not None and took < 1.5, took  # a poll is 0.5 s
+            # made again: its old tokens are forgotten, the new ones flag, the first decoy's stay
+            replanted = init_second("--seed", "8", "--force")
+            assert not set(planted) & set(replanted), (planted, replanted)
+            took = first_flag_after(srv, replanted[0], 3)
+            assert took is not None and took < 1.5, took  # a poll is 0.5 s
+            old = Client(srv)
+            old.get("/search?email=" + planted[0])
+            assert old.state() == "normal real\n", old.state()
+            assert first_flag_after(srv, tokens["email"][0][0], 0.5) is not None
     finally:
         fx.cleanup()
 

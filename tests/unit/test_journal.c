@@ -661,16 +661,22 @@ static void on_followed(const jr_verdict *v, void *arg)
     pthread_mutex_unlock(&s->mu);
 }
 
-static int wait_seen(seen *s, int n, int ms)
+/* Waits until *count (guarded by mu) reaches n, or ms passed: what it is then. */
+static int wait_count(pthread_mutex_t *mu, const int *count, int n, int ms)
 {
     for (int waited = 0;; waited += 10) {
-        pthread_mutex_lock(&s->mu);
-        int have = s->n;
-        pthread_mutex_unlock(&s->mu);
+        pthread_mutex_lock(mu);
+        int have = *count;
+        pthread_mutex_unlock(mu);
         if (have >= n || waited >= ms)
             return have;
         usleep(10000);
     }
+}
+
+static int wait_seen(seen *s, int n, int ms)
+{
+    return wait_count(&s->mu, &s->n, n, ms);
 }
 
 static void add_client(const char *sid, const char *ip)
@@ -713,6 +719,87 @@ BACKEND_TEST(the_follower_applies_new_rows_of_other_origins_within_a_second)
     cr_assert_str_eq(s.origin[1], "operator");
     usleep(600 * 1000); /* one more poll: nothing else (not its own row, not the old one) */
     cr_assert_eq(wait_seen(&s, 3, 0), 2);
+    jr_follow_stop(f);
+    mitsu_db_close(db);
+}
+
+/* What the tokens hook saw: how often it was called, the size of the set it read each time on
+ * the connection it was given, and how often the follower ticked. */
+typedef struct token_calls {
+    pthread_mutex_t mu;
+    int calls, ticks;
+    long read[8];
+} token_calls;
+
+static int count_token(int64_t id, const char *kind, const char *value, void *arg)
+{
+    (void)id, (void)kind, (void)value, (void)arg;
+    return 0;
+}
+
+static void on_tokens(mitsu_db *db, void *arg)
+{
+    token_calls *t = arg;
+    long n = jr_read_honeytokens(db, count_token, NULL, NULL, 0);
+    pthread_mutex_lock(&t->mu);
+    if (t->calls < 8)
+        t->read[t->calls] = n;
+    t->calls++;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void on_tick(void *arg)
+{
+    token_calls *t = arg;
+    pthread_mutex_lock(&t->mu);
+    t->ticks++;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void on_no_verdict(const jr_verdict *v, void *arg)
+{
+    (void)v, (void)arg;
+}
+
+static int wait_token_calls(token_calls *t, int n, int ms)
+{
+    return wait_count(&t->mu, &t->calls, n, ms);
+}
+
+BACKEND_TEST(the_follower_tells_of_tokens_added_and_removed_and_ticks)
+{
+    char err[512] = "";
+    mitsu_db *db = jr_open_db(T.url, err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    cr_assert_eq(jr_add_honeytoken(db, "email", "old@decoy.test", 1000, "sqlite:/d1"), 0);
+    token_calls t = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    jr_follow_hooks h = {on_no_verdict, on_tokens, on_tick, &t};
+    jr_follower *f = jr_follow(T.url, NULL, &h, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    usleep(700 * 1000);
+    cr_assert_eq(wait_token_calls(&t, 1, 0), 0, "the set of the start is no change");
+    pthread_mutex_lock(&t.mu);
+    cr_assert_geq(t.ticks, 2, "a tick after every poll: %d", t.ticks);
+    pthread_mutex_unlock(&t.mu);
+
+    int64_t t0 = mono_now();
+    cr_assert_eq(jr_add_honeytoken(db, "api_key", "k-123", 2000, "sqlite:/d2"), 0);
+    cr_assert_eq(wait_token_calls(&t, 1, 3000), 1, "an insert");
+    cr_assert_lt(mono_now() - t0, 1000);
+    cr_assert_eq(t.read[0], 2, "read on the follower's connection: %ld", t.read[0]);
+
+    cr_assert_eq(jr_forget_honeytokens(db, "sqlite:/d1"), 1);
+    cr_assert_eq(wait_token_calls(&t, 2, 3000), 2, "a delete");
+    cr_assert_eq(t.read[1], 1);
+
+    /* `decoy init --force`: every token removed and as many added (SQLite may reuse the ids). */
+    cr_assert_eq(jr_forget_honeytokens(db, "sqlite:/d2"), 1);
+    cr_assert_eq(jr_add_honeytoken(db, "api_key", "k-456", 3000, "sqlite:/d2"), 0);
+    cr_assert_geq(wait_token_calls(&t, 3, 3000), 3, "a replacement");
+    usleep(600 * 1000);
+    int calls = wait_token_calls(&t, 99, 0);
+    cr_assert_eq(t.read[calls - 1], 1, "the last read is the set of now");
+    cr_assert_leq(calls, 4, "no call without a change: %d", calls);
     jr_follow_stop(f);
     mitsu_db_close(db);
 }
