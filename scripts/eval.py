@@ -158,7 +158,7 @@ def gobuster(ctx, relay, out, short):
 
 def sqlmap_common(ctx, out, short):
     cmd = ["sqlmap", "--batch", "--level", "1", "--risk", "1", "--technique", "BEU",
-           "--threads", "2", "--timeout", "10", "--retries", "1", "--flush-session",
+           "--timeout", "10", "--retries", "1", "--flush-session",
            "--disable-coloring", "--output-dir", out, "--dbms", "SQLite", "--dump-all"]
     if ctx.disguise:
         cmd += ["-A", BROWSER_UA]
@@ -167,13 +167,32 @@ def sqlmap_common(ctx, out, short):
 
 def sqlmap_search(ctx, relay, out, short):
     cmd, limit = sqlmap_common(ctx, out, short)
-    return cmd + ["-u", relay.url("/search?q=smith"), "-p", "q"], limit
+    return cmd + ["-u", relay.url("/search?q=smith"), "-p", "q", "--threads", "2"], limit
 
 
 def sqlmap_login(ctx, relay, out, short):
+    """The login form with its anti-CSRF token, which sqlmap fetches from the form before each
+    request (one thread: sqlmap allows no more with --csrf-url)."""
     cmd, limit = sqlmap_common(ctx, out, short)
-    return cmd + ["-u", relay.url("/login"), "--data",
-                  "username=alice&password=secret&csrf=x", "-p", "username,password"], limit
+    return cmd + ["-u", relay.url("/login"), "--data", "username=alice&password=secret&csrf=x",
+                  "-p", "username,password", "--csrf-token", "csrf",
+                  "--csrf-url", relay.url("/login")], limit
+
+
+def login_session(relay, user_agent):
+    """What an attacker does before a brute force against a form with an anti-CSRF token bound
+    to the session: open the form once, keep its cookies and token. (Cookie header, token)."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", user_agent)]
+    _, body = fetch(opener, relay.url("/login"))
+    return "; ".join("%s=%s" % (c.name, c.value) for c in jar), csrf_field(body)
+
+
+def csrf_field(html):
+    m = re.search(r'name="?csrf"?[^>]*?value="?([^" >]*)', html) or \
+        re.search(r'value="?([^" >]*)"?[^>]*?name="?csrf', html)
+    return m.group(1) if m else ""
 
 
 def hydra(ctx, relay, out, short):
@@ -184,9 +203,15 @@ def hydra(ctx, relay, out, short):
     passwords = head_lines(os.path.join(seclists, "Passwords", "Common-Credentials",
                                         "10-million-password-list-top-1000.txt"),
                            10 if short else 40, ["123456", "password", "qwerty", "letmein"])
-    form = "/login:username=^USER^&password=^PASS^&csrf=x:F=Invalid username or password"
+    # hydra 9.4 reads the failure text from the last field: options go before it.
+    agent = BROWSER_UA if ctx.disguise else "Mozilla/5.0 (Hydra)"
+    cookie, token = login_session(relay, agent)
+    form = "/login:username=^USER^&password=^PASS^&csrf=%s:" % token
+    if cookie:
+        form += "H=Cookie\\: %s:" % cookie.replace(":", "\\:")
     if ctx.disguise:
-        form += ":H=User-Agent\\: " + BROWSER_UA.replace(":", "\\:")
+        form += "H=User-Agent\\: %s:" % agent.replace(":", "\\:")
+    form += "F=Invalid username or password"
     cmd = ["hydra", "-I", "-t", "4", "-w", "10", "-L", write_list(out, "users.txt", users),
            "-P", write_list(out, "passwords.txt", passwords), "-o",
            os.path.join(out, "found.txt"), "-s", str(relay.port), "127.0.0.1",
@@ -232,9 +257,7 @@ def normal_user(ctx, relay, out, short):
 
     def login(password):
         body = visit("/login", assets=True)
-        m = re.search(r'name="?csrf"?\s+value="?([^" >]*)', body) or \
-            re.search(r'value="?([^" >]*)"?\s+name="?csrf', body)
-        form = {"username": "alice", "password": password, "csrf": m.group(1) if m else ""}
+        form = {"username": "alice", "password": password, "csrf": csrf_field(body)}
         return visit("/login", urllib.parse.urlencode(form).encode())
 
     visit("/", assets=True)
@@ -256,20 +279,21 @@ def normal_user(ctx, relay, out, short):
 
 
 class Tool:
-    def __init__(self, name, build, benign=False, authorized=False, needs=None):
+    def __init__(self, name, build, benign=False, authorized=False, needs=None, disguise=False):
         self.name, self.build, self.benign = name, build, benign
         self.authorized = authorized  # logged in as the demo user: may see confidential values
         self.needs = needs  # the binary it runs, checked before the run
+        self.disguise = disguise  # sends a browser's User-Agent instead of its own
 
 
-TOOLS = [
-    Tool("wget2 crawl", wget2_crawl, benign=True, needs="wget2"),
-    Tool("normal user", normal_user, benign=True, authorized=True),
-    Tool("gobuster", gobuster, needs="gobuster"),
-    Tool("sqlmap search", sqlmap_search, needs="sqlmap"),
-    Tool("sqlmap login", sqlmap_login, needs="sqlmap"),
-    Tool("hydra", hydra, needs="hydra"),
-]
+ATTACKS = [("gobuster", gobuster), ("sqlmap search", sqlmap_search),
+           ("sqlmap login", sqlmap_login), ("hydra", hydra)]
+# Each attack as it comes, then disguised by a browser's User-Agent: what is left to catch it
+# is its behaviour.
+TOOLS = [Tool("wget2 crawl", wget2_crawl, benign=True, needs="wget2"),
+         Tool("normal user", normal_user, benign=True, authorized=True)] + \
+    [Tool(n, f, needs=n.split()[0]) for n, f in ATTACKS] + \
+    [Tool(n + " (browser UA)", f, needs=n.split()[0], disguise=True) for n, f in ATTACKS]
 
 
 def missing_binaries():
@@ -280,13 +304,16 @@ def missing_binaries():
 
 
 class Context:
-    def __init__(self, demo, disguise):
-        self.demo, self.disguise = demo, disguise
+    """What a tool's command line is made from."""
+
+    def __init__(self, demo, tool):
+        self.demo, self.disguise = demo, tool.disguise
 
 
-def run_tool(ctx, tool, source, out, short, max_requests):
+def run_tool(demo, tool, source, out, short, max_requests):
     """Runs one tool through its own relay; returns the relay and what happened."""
     os.makedirs(out, exist_ok=True)
+    ctx = Context(demo, tool)
     relay = Relay(("127.0.0.1", ctx.demo.port), source, max_requests=max_requests)
     t0 = time.time()
     note = ""
@@ -393,9 +420,10 @@ def journal_facts(db_path, ip):
         detectors = [r[0] for r in db.execute(
             "SELECT detector FROM events WHERE ip = ? AND event = 'flag'"
             " GROUP BY detector ORDER BY MIN(time)", (ip,))]
-        diverted = db.execute(
-            "SELECT COUNT(*) FROM requests WHERE ip = ? AND served = 'decoy' AND preflag = 0",
-            (ip,)).fetchone()[0]
+        # Every request of an attacker is captured (preflag = 0), from the one it was flagged in.
+        captured, diverted = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(served = 'decoy'), 0) FROM requests"
+            " WHERE ip = ? AND preflag = 0", (ip,)).fetchone()
         server_count = db.execute("SELECT COALESCE(SUM(requests), 0) FROM clients WHERE ip = ?",
                                   (ip,)).fetchone()[0]
     finally:
@@ -403,53 +431,63 @@ def journal_facts(db_path, ip):
     flagged_at = first[2] if first else flagged[0]
     return {"flagged": flagged[1] > 0 or first is not None, "flagged_at": flagged_at,
             "detector": first[0] if first else None, "evidence": first[1] if first else None,
-            "detectors": detectors, "diverted": diverted, "server_requests": server_count}
+            "detectors": detectors, "diverted": diverted, "captured": captured,
+            "server_requests": server_count}
+
+
+def flagged_after(facts, relay):
+    """The number of the request the client was flagged in: the requests sent less those
+    captured from the flag on; by timestamps when nothing was captured."""
+    if not facts["flagged"]:
+        return None
+    if facts["captured"]:
+        return max(1, relay.requests() - facts["captured"] + 1)
+    return relay.requests_until(facts["flagged_at"]) if facts["flagged_at"] else None
+
+
+def measure(tool, source, out, relay, note, secs, demo, conf_sql):
+    """One row of the table, from the stopped demo's databases and what the tool received."""
+    values = confidential_values(conf_sql, demo.real_db())
+    facts = journal_facts(demo.management_db(), source)
+    leaks = leaked(values, relay, out)
+    return {"tool": tool.name, "source": source, "benign": tool.benign,
+            "authorized": tool.authorized, "requests": relay.requests(),
+            "server_requests": facts["server_requests"], "flagged": facts["flagged"],
+            "flagged_after": flagged_after(facts, relay), "detector": facts["detector"],
+            "detectors": facts["detectors"], "evidence": facts["evidence"],
+            "diverted": facts["diverted"], "leaked": len(leaks), "leaked_values": leaks,
+            "confidential_values": len(values), "seconds": round(secs, 1), "note": note,
+            "output": out}
 
 
 def evaluate(args):
+    """Each tool against its own fresh demo, so that no result depends on another tool's."""
     demo_dir = os.path.abspath(args.demo)
     build = os.path.abspath(os.environ.get("BUILD", os.path.join(demo_dir, "build")))
     run_script = os.path.abspath(args.run_script or os.path.join(demo_dir, "scripts", "run.sh"))
     conf_sql = os.path.abspath(args.confidential_sql or
                                os.path.join(demo_dir, "examples", "intranet", "confidential.sql"))
     work = tempfile.mkdtemp(prefix="mitsu-eval-")
-    data_dir = os.path.join(work, "data")
-    os.makedirs(data_dir)
-    tools = [t for t in TOOLS if not args.only or t.name.split()[0] in args.only.split(",")
-             or t.name in args.only.split(",")]
-    demo = Demo(demo_dir, run_script, data_dir, build)
-    ctx = Context(demo, args.disguise)
-    runs = []
-    try:
-        for i, tool in enumerate(tools):
-            source = "127.0.0.%d" % (i + 2)
-            out = os.path.join(work, "tools", re.sub(r"\W+", "-", tool.name))
-            log("%s from %s ..." % (tool.name, source))
-            relay, note, secs = run_tool(ctx, tool, source, out, args.short,
-                                         args.max_requests)
-            runs.append((tool, source, out, relay, note, secs))
-            log("  %d requests in %.0fs (%s)" % (relay.requests(), secs, note or "done"))
-    finally:
-        demo.stop()
-    values = confidential_values(conf_sql, demo.real_db())
+    only = args.only.split(",") if args.only else None
+    tools = [t for t in TOOLS if not only or t.name in only or t.name.split()[0] in only]
     rows = []
-    for tool, source, out, relay, note, secs in runs:
-        facts = journal_facts(demo.management_db(), source)
-        leaks = leaked(values, relay, out)
-        rows.append({
-            "tool": tool.name, "source": source, "benign": tool.benign,
-            "authorized": tool.authorized, "requests": relay.requests(),
-            "server_requests": facts["server_requests"],
-            "flagged": facts["flagged"],
-            "flagged_after": relay.requests_until(facts["flagged_at"])
-            if facts["flagged_at"] else None,
-            "detector": facts["detector"], "detectors": facts["detectors"],
-            "evidence": facts["evidence"], "diverted": facts["diverted"],
-            "leaked": len(leaks), "leaked_values": leaks, "seconds": round(secs, 1),
-            "note": note, "output": out})
-    result = {"mode": "short" if args.short else "full", "disguise": args.disguise,
-              "demo": demo_dir, "confidential_values": len(values), "work_dir": work,
-              "rows": rows}
+    for i, tool in enumerate(tools):
+        source = "127.0.0.%d" % (i + 2)
+        base = os.path.join(work, re.sub(r"\W+", "-", tool.name).strip("-"))
+        out, data_dir = os.path.join(base, "output"), os.path.join(base, "data")
+        os.makedirs(data_dir)
+        log("%s from %s ..." % (tool.name, source))
+        demo = Demo(demo_dir, run_script, data_dir, build)
+        try:
+            relay, note, secs = run_tool(demo, tool, source, out, args.short,
+                                         args.max_requests)
+        finally:
+            demo.stop()
+        log("  %d requests in %.0fs (%s)" % (relay.requests(), secs, note or "done"))
+        rows.append(measure(tool, source, out, relay, note, secs, demo, conf_sql))
+    result = {"mode": "short" if args.short else "full", "demo": demo_dir,
+              "confidential_values": min((r["confidential_values"] for r in rows), default=0),
+              "work_dir": work, "rows": rows}
     result["problems"] = problems(result)
     if not args.keep and not result["problems"]:
         shutil.rmtree(work, ignore_errors=True)
@@ -514,8 +552,6 @@ def main():
     ap.add_argument("--run-script", help="another script with run.sh's contract")
     ap.add_argument("--confidential-sql", help="default DEMO/examples/intranet/confidential.sql")
     ap.add_argument("--only", help="comma-separated tool names (first word is enough)")
-    ap.add_argument("--disguise", action="store_true",
-                    help="attack tools send a browser's User-Agent")
     ap.add_argument("--max-requests", type=int, default=20000, help="per tool (default 20000)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
