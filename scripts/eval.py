@@ -226,6 +226,26 @@ def wget2_crawl(ctx, relay, out, short):
     return cmd, 60 if short else 180
 
 
+def wget2_crawl_logged_in(ctx, relay, out, short):
+    """The demo user's session (a login in Python), then a crawl of everything it links to
+    except the way out."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", BROWSER_UA)]
+    _, body = fetch(opener, relay.url("/login"))
+    form = {"username": "alice", "password": ctx.demo.info.get("demo password", ""),
+            "csrf": csrf_field(body)}
+    fetch(opener, relay.url("/login"), urllib.parse.urlencode(form).encode())
+    cookies = os.path.join(out, "cookies.txt")
+    with open(cookies, "w") as f:
+        f.write("# Netscape HTTP Cookie File\n")
+        for c in jar:
+            f.write("127.0.0.1\tFALSE\t/\tFALSE\t4102444800\t%s\t%s\n" % (c.name, c.value))
+    cmd, limit = wget2_crawl(ctx, relay, out, short)
+    return cmd[:-1] + ["--load-cookies", cookies, "--filter-urls", "--reject-regex", "logout",
+                       relay.url("/employees")], limit
+
+
 def fetch(opener, url, data=None):
     """One browser request: (status, body text); errors are answers too."""
     try:
@@ -291,6 +311,8 @@ ATTACKS = [("gobuster", gobuster), ("sqlmap search", sqlmap_search),
 # Each attack as it comes, then disguised by a browser's User-Agent: what is left to catch it
 # is its behaviour.
 TOOLS = [Tool("wget2 crawl", wget2_crawl, benign=True, needs="wget2"),
+         Tool("wget2 crawl (logged in)", wget2_crawl_logged_in, benign=True, authorized=True,
+              needs="wget2"),
          Tool("normal user", normal_user, benign=True, authorized=True)] + \
     [Tool(n, f, needs=n.split()[0]) for n, f in ATTACKS] + \
     [Tool(n + " (browser UA)", f, needs=n.split()[0], disguise=True) for n, f in ATTACKS]

@@ -129,7 +129,7 @@ def the_leak_search_sees_what_the_logged_in_user_was_shown():
 @test
 def no_benign_client_is_flagged():
     rows = [r for r in short_run()["rows"] if r["benign"]]
-    assert {r["tool"] for r in rows} == {"wget2 crawl", "normal user"}
+    assert {r["tool"] for r in rows} == {"wget2 crawl", "wget2 crawl (logged in)", "normal user"}
     assert all(r["requests"] >= 5 for r in rows), rows
     flagged = ["%s by %s: %s" % (r["tool"], r["detector"], r["evidence"]) for r in rows
                if r["flagged"]]
