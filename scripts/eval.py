@@ -202,7 +202,7 @@ def hydra(ctx, relay, out, short):
     users = ["alice"] + [u for u in users if u != "alice"]
     passwords = head_lines(os.path.join(seclists, "Passwords", "Common-Credentials",
                                         "10-million-password-list-top-1000.txt"),
-                           10 if short else 40, ["123456", "password", "qwerty", "letmein"])
+                           10 if short else 20, ["123456", "password", "qwerty", "letmein"])
     # hydra 9.4 reads the failure text from the last field: options go before it.
     agent = BROWSER_UA if ctx.disguise else "Mozilla/5.0 (Hydra)"
     cookie, token = login_session(relay, agent)

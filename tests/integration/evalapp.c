@@ -78,7 +78,8 @@ static int login_form(mitsu_req *req, mitsu_res *res)
     (void)req;
     return page(req, res, 200, "Log in",
                 "<form method=\"post\" action=\"/login\"><input name=\"username\">"
-                "<input name=\"password\" type=\"password\"><input type=\"hidden\" name=\"csrf\" value=\"x\">"
+                "<input name=\"password\" type=\"password\">"
+                "<input type=\"hidden\" name=\"csrf\" value=\"x\">"
                 "<button>Log in</button></form>");
 }
 
