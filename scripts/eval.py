@@ -160,8 +160,8 @@ def sqlmap_common(ctx, out, short):
     cmd = ["sqlmap", "--batch", "--level", "1", "--risk", "1", "--technique", "BEU",
            "--timeout", "10", "--retries", "1", "--flush-session",
            "--disable-coloring", "--output-dir", out, "--dbms", "SQLite", "--dump-all"]
-    if ctx.disguise:
-        cmd += ["-A", BROWSER_UA]
+    if ctx.disguise:  # and without its WAF probe, one loud request a careful attacker skips
+        cmd += ["-A", BROWSER_UA, "--skip-waf"]
     return cmd, 120 if short else 400
 
 
