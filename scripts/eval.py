@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -344,7 +345,7 @@ def run_tool(demo, tool, source, out, short, max_requests):
         if spec is not None:
             cmd, limit = spec
             with open(os.path.join(out, "command.txt"), "w") as f:
-                f.write(" ".join(cmd) + "\n")
+                f.write(shlex.join(cmd) + "\n")
             with open(os.path.join(out, "stdout.txt"), "wb") as so, \
                     open(os.path.join(out, "stderr.txt"), "wb") as se:
                 p = subprocess.Popen(cmd, cwd=out, stdout=so, stderr=se, stdin=subprocess.DEVNULL,
