@@ -146,8 +146,8 @@ EXTRA_WORDS = ["login", "logout", "employees", "search", "admin", "profile", "fi
                "api", "api/employees", "robots.txt", ".env", ".git/config", "backup.sql"]
 
 
-def gobuster(ctx, relay, out, short):
-    words = head_lines(os.path.join(seclists_dir(), "Discovery", "Web-Content", "common.txt"),
+def gobuster(ctx, relay, out, short, wordlist="common.txt"):
+    words = head_lines(os.path.join(seclists_dir(), "Discovery", "Web-Content", wordlist),
                        150 if short else 400, EXTRA_WORDS)
     wordlist = write_list(out, "words.txt", words + EXTRA_WORDS)
     cmd = ["gobuster", "dir", "-u", relay.url(), "-w", wordlist, "-t", "10", "-q", "--no-color",
@@ -155,6 +155,11 @@ def gobuster(ctx, relay, out, short):
     if ctx.disguise:
         cmd += ["-a", BROWSER_UA]
     return cmd, 120 if short else 300
+
+
+def gobuster_raft(ctx, relay, out, short):
+    """Another usual word list, whose first words are no trap paths of this application."""
+    return gobuster(ctx, relay, out, short, "raft-small-words.txt")
 
 
 def sqlmap_common(ctx, out, short):
@@ -307,7 +312,8 @@ class Tool:
         self.disguise = disguise  # sends a browser's User-Agent instead of its own
 
 
-ATTACKS = [("gobuster", gobuster), ("sqlmap search", sqlmap_search),
+ATTACKS = [("gobuster", gobuster), ("gobuster raft", gobuster_raft),
+           ("sqlmap search", sqlmap_search),
            ("sqlmap login", sqlmap_login), ("hydra", hydra)]
 # Each attack as it comes, then disguised by a browser's User-Agent: what is left to catch it
 # is its behaviour.
