@@ -1,16 +1,17 @@
 #!/usr/bin/python3
 """End-to-end evaluation (make eval): real attack tools and benign clients against the demo.
 
-Starts a fresh demo (scripts/run.sh, a temporary MITSU_DATA_DIR, free ports), runs every tool
-bounded in time and in requests, each from its own loopback address through a relay
-(scripts/eval_relay.py), stops the demo so that its journal is flushed, then reads the
-management database and prints one table: requests sent, flagged after how many requests and by
+For each tool: starts a fresh demo (scripts/run.sh, a temporary MITSU_DATA_DIR, free ports),
+runs the tool bounded in time and in requests from its own loopback address through a relay
+(scripts/eval_relay.py), stops the demo so that its journal is flushed, and reads the
+management database. Prints one table (docs/evaluation.md): requests sent, flagged after how many requests and by
 which detector, requests diverted to the decoy, confidential values that reached the tool, and
 whether a benign client was flagged. Exit status 1 when an attack tool was not flagged, a
 confidential value reached an unauthorized client, or a benign client was flagged; 2 when the
 evaluation itself could not run.
 
 Usage: scripts/eval.py [--short] [--json] [--demo DIR] [--only NAME,...] [--keep]
+                      [--run-script PATH] [--confidential-sql PATH] [--max-requests N]
 Environment: MITSU_EVAL_DEMO (the demo checkout, default this one), BUILD (default DIR/build),
 SECLISTS (default ../shared/datasets/seclists beside the checkout).
 """
