@@ -340,6 +340,30 @@ class Context:
         self.demo, self.disguise = demo, tool.disguise
 
 
+class Bystander:
+    """The demo user going about her business from her own address while an attack runs: an
+    attack must not get her flagged (hydra guesses her password, for one)."""
+
+    def __init__(self, demo, source, out):
+        self.source, self.out = source, out
+        os.makedirs(out, exist_ok=True)
+        self.relay = Relay(("127.0.0.1", demo.port), source)
+        self.error = None
+        self.thread = threading.Thread(target=self._run, args=(demo,), daemon=True)
+        self.thread.start()
+
+    def _run(self, demo):
+        try:
+            time.sleep(0.5)  # the attack is under way
+            normal_user(Context(demo, TOOLS[0]), self.relay, self.out, True)
+        except OSError as e:
+            self.error = str(e)
+
+    def join(self):
+        self.thread.join(60)
+        self.relay.close()
+
+
 def run_tool(demo, tool, source, out, short, max_requests):
     """Runs one tool through its own relay; returns the relay and what happened."""
     os.makedirs(out, exist_ok=True)
@@ -475,12 +499,17 @@ def flagged_after(facts, relay):
     return relay.requests_until(facts["flagged_at"]) if facts["flagged_at"] else None
 
 
-def measure(tool, source, out, relay, note, secs, demo, conf_sql):
+def measure(tool, source, out, relay, note, secs, demo, conf_sql, bystander):
     """One row of the table, from the stopped demo's databases and what the tool received."""
     values = confidential_values(conf_sql, demo.real_db())
     facts = journal_facts(demo.management_db(), source)
     leaks = leaked(values, relay, out)
-    return {"tool": tool.name, "source": source, "benign": tool.benign,
+    if bystander:
+        b = journal_facts(demo.management_db(), bystander.source)
+        bystander = {"source": bystander.source, "requests": bystander.relay.requests(),
+                     "flagged": b["flagged"], "detector": b["detector"],
+                     "evidence": b["evidence"], "error": bystander.error}
+    return {"bystander": bystander,"tool": tool.name, "source": source, "benign": tool.benign,
             "authorized": tool.authorized, "requests": relay.requests(),
             "server_requests": facts["server_requests"], "flagged": facts["flagged"],
             "flagged_after": flagged_after(facts, relay), "detector": facts["detector"],
@@ -508,13 +537,18 @@ def evaluate(args):
         os.makedirs(data_dir)
         log("%s from %s ..." % (tool.name, source))
         demo = Demo(demo_dir, run_script, data_dir, build)
+        bystander = None
         try:
+            if not tool.benign:
+                bystander = Bystander(demo, "127.0.1.%d" % (i + 2), os.path.join(base, "user"))
             relay, note, secs = run_tool(demo, tool, source, out, args.short,
                                          args.max_requests)
+            if bystander:
+                bystander.join()
         finally:
             demo.stop()
         log("  %d requests in %.0fs (%s)" % (relay.requests(), secs, note or "done"))
-        rows.append(measure(tool, source, out, relay, note, secs, demo, conf_sql))
+        rows.append(measure(tool, source, out, relay, note, secs, demo, conf_sql, bystander))
     result = {"mode": "short" if args.short else "full", "demo": demo_dir,
               "confidential_values": min((r["confidential_values"] for r in rows), default=0),
               "work_dir": work, "rows": rows}
@@ -534,12 +568,26 @@ def problems(result):
             out.append("%s sent no request (%s)" % (r["tool"], r["note"]))
         if r["benign"] and r["flagged"]:
             out.append("benign client %s was flagged by %s" % (r["tool"], r["detector"]))
+        b = r["bystander"]
+        if b and b["flagged"]:
+            out.append("the demo user at %s was flagged by %s during %s: %s" %
+                       (b["source"], b["detector"], r["tool"], b["evidence"]))
+        if b and (b["error"] or b["requests"] < 5):
+            out.append("the demo user during %s did not run (%s)" % (r["tool"], b["error"]))
         if not r["benign"] and not r["flagged"]:
             out.append("%s was not flagged" % r["tool"])
         if r["leaked"] and not r["authorized"]:
             out.append("%s received %d confidential value(s): %s" %
                        (r["tool"], r["leaked"], ", ".join(r["leaked_values"][:5])))
     return out
+
+
+def benign_flagged(r):
+    """The benign column: the client itself, or the demo user who was busy during an attack."""
+    if r["benign"]:
+        return "yes" if r["flagged"] else "no"
+    b = r["bystander"]
+    return ("user: yes" if b["flagged"] else "user: no") if b else "-"
 
 
 def table(result):
@@ -552,7 +600,7 @@ def table(result):
         lines.append([r["tool"], r["source"], str(r["requests"]), after,
                       ",".join(r["detectors"]) or "-", str(r["diverted"]),
                       "%d%s" % (r["leaked"], " (logged in)" if r["authorized"] else ""),
-                      ("yes" if r["flagged"] else "no") if r["benign"] else "-"])
+                      benign_flagged(r)])
     widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
     right = {2, 3, 5, 6}
 
@@ -560,10 +608,14 @@ def table(result):
         return "  ".join(c.rjust(w) if i in right else c.ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     text = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(x) for x in lines]
-    benign_flagged = sum(1 for r in result["rows"] if r["benign"] and r["flagged"])
+    flagged = sum(1 for r in result["rows"] if r["benign"] and r["flagged"]) + \
+        sum(1 for r in result["rows"] if r["bystander"] and r["bystander"]["flagged"])
+    bystanders = sum(1 for r in result["rows"] if r["bystander"])
     text.append("")
-    text.append("benign clients flagged: %d; confidential values in the real database: %d" %
-                (benign_flagged, result["confidential_values"]))
+    text.append("benign clients flagged: %d of %d (%d during an attack, the demo user from"
+                " 127.0.1.N); confidential values in the real database: %d" %
+                (flagged, bystanders + sum(r["benign"] for r in result["rows"]), bystanders,
+                 result["confidential_values"]))
     for p in result["problems"]:
         text.append("PROBLEM: " + p)
     return "\n".join(text)
