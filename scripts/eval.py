@@ -462,7 +462,11 @@ def leaked(values, relay, out):
 
 
 def journal_facts(db_path, ip):
-    """What the management database says of the clients at ip."""
+    """What the management database says of the clients at ip (nothing when there is none: a
+    demo with its honeypot off)."""
+    if not os.path.exists(db_path):
+        return {"flagged": False, "flagged_at": None, "detector": None, "evidence": None,
+                "detectors": [], "diverted": 0, "captured": 0, "server_requests": None}
     db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
     try:
         flagged = db.execute(

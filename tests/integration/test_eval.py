@@ -34,19 +34,25 @@ def target():
 _result = []
 
 
+def evaluate(*extra, env=None):
+    """eval.py --short --json on the target: (exit status, result)."""
+    args, what = target()
+    print("evaluating %s" % what, flush=True)
+    env = dict(os.environ, **(env or {}))
+    if "--run-script" in args:
+        env["BUILD"] = os.path.abspath(BUILD)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "eval.py"), "--short",
+                        "--json"] + args + list(extra), capture_output=True, text=True,
+                       timeout=480, env=env)
+    sys.stdout.write(p.stderr[-3000:])
+    assert p.returncode in (0, 1), "eval.py could not run (exit %d)" % p.returncode
+    return p.returncode, json.loads(p.stdout)
+
+
 def short_run():
     """The short evaluation, run once and shared by the tests below."""
     if not _result:
-        args, what = target()
-        print("evaluating %s" % what, flush=True)
-        env = dict(os.environ, BUILD=os.path.abspath(BUILD)) if "--run-script" in args \
-            else dict(os.environ)
-        p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "eval.py"), "--short",
-                            "--json"] + args, capture_output=True, text=True, timeout=540,
-                           env=env)
-        sys.stdout.write(p.stderr[-3000:])
-        assert p.returncode in (0, 1), "eval.py could not run (exit %d)" % p.returncode
-        result = json.loads(p.stdout)
+        _, result = evaluate()
         for r in result["rows"]:
             print("  %-28s %5d requests, flagged after %s by %s, %d diverted, %d confidential"
                   % (r["tool"], r["requests"], r["flagged_after"], r["detector"],
@@ -145,6 +151,19 @@ def the_demo_user_is_not_flagged_while_an_attack_runs():
                                          r["bystander"]["evidence"])
                for r in rows if r["bystander"]["flagged"]]
     assert not flagged, flagged
+
+
+@test
+def with_the_honeypot_off_sqlmap_gets_the_real_data_and_the_evaluation_fails():
+    # The negative control: the same sqlmap run against the same application with its honeypot
+    # off dumps the real database, and the evaluation must see it. (Simulate mode would not
+    # do: the demo shows a flagged client no rows rather than real ones.)
+    rc, result = evaluate("--only", "sqlmap search", env={"MITSU_HONEYPOT_ENABLED": "false"})
+    if result["work_dir"]:
+        shutil.rmtree(result["work_dir"], ignore_errors=True)  # kept because the run failed
+    row = result["rows"][0]
+    assert not row["flagged"] and row["leaked"] > 0, row
+    assert rc == 1 and any("confidential" in p for p in result["problems"]), result["problems"]
 
 
 if __name__ == "__main__":
