@@ -33,7 +33,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 CRITERION_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 .PHONY: all lib examples tools bench-apps tests deps deps-test run test test-unit test-asan test-integration \
-        fuzz fuzz-build bench clean
+        fuzz fuzz-build bench eval clean
 .DEFAULT_GOAL := all
 
 all: lib examples tools
@@ -158,6 +158,12 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory -j$(NPROC) all tests fuzz-build
 	@scripts/test.sh
+
+# The end-to-end evaluation with real attack tools (docs/evaluation.md); EVAL_ARGS=--json ...
+eval:
+	@scripts/deps.sh eval
+	@$(MAKE) --no-print-directory all
+	@scripts/eval.py $(EVAL_ARGS)
 
 bench: deps
 	@scripts/deps.sh bench

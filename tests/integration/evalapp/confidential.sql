@@ -1,0 +1,1 @@
+SELECT salary FROM employees UNION ALL SELECT value FROM secrets
