@@ -286,8 +286,8 @@ static int employee(mitsu_req *req, mitsu_res *res)
  *
  * !!! DELIBERATELY VULNERABLE: q is pasted into the SQL text, so `/search?q=x%25' UNION
  * SELECT ...` works. It is the bait of this demo: SQL injection tools find it and exploit it,
- * and the honeypot's signature detector flags the very first injection payload (the demo sets
- * [signature] weight to the threshold), so everything they extract comes from the decoy.
+ * and the honeypot's signature detector flags the very first injection payload (by default a
+ * signature hit flags and diverts the request carrying it), so all they extract is the decoy's.
  * Never write SQL like this: bind values with ?, as every other query here does. !!! */
 static int search(mitsu_req *req, mitsu_res *res)
 {

@@ -165,7 +165,7 @@ static const struct key_spec keys[] = {
           "injection payloads and scanner agents, matched with PCRE2 JIT"),
     KSTR("signature", "rules", "", 0, NULL, 0,
          "a rules file replacing the built-in rules; empty: the built-in rules"),
-    KINT("signature", "weight", "40", 0, 1000000, "score of a rule hit, per rule class"),
+    KINT("signature", "weight", "100", 0, 1000000, "score of a rule hit, per rule class"),
 
     KBOOL("rate", "enabled", "true", "non-static requests faster than a person"),
     KINT("rate", "limit", "10", 1, 1000000, "sustained non-static requests per second"),

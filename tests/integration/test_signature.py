@@ -1,7 +1,8 @@
-"""The signature detector end to end (hpapp): attack strings in the query, form and JSON bodies,
-path, cookies and headers add 40 per rule class and request; three classes, or repeated
-requests, flag the client; scanner agents add up; benign sessions never flag. Configuration:
-enabled, weight, a rules file replacing the built-in set (a bad one stops the start)."""
+"""The signature detector end to end (hpapp): an attack string in the query, form or JSON body,
+path, cookies or headers flags the client by default (weight 100, the threshold), diverting the
+very request that carries it. With a lower weight, each rule class counts once per request and
+hits add up. Benign sessions never flag. Configuration: enabled, weight, a rules file replacing
+the built-in set (a bad one stops the start)."""
 import json
 import os
 import subprocess
@@ -43,9 +44,24 @@ def state(c):
 SQLI = "1' UNION SELECT password FROM users--"
 
 
+def tuned(**env):
+    """A server whose signature weight is lowered to 40: hits must add up to flag."""
+    return server(MITSU_SIGNATURE_WEIGHT="40", **env)
+
+
 @test
-def one_sql_injection_adds_40_and_does_not_flag_alone():
+def one_sql_injection_flags_by_default_and_is_itself_diverted():
     with server() as srv:
+        c = Client(srv)
+        status, _, body, _ = browse(c, "/api/search?" + q(q=SQLI))
+        assert status == 200, (status, body)
+        assert "decoy=1" in body, "the request carrying the payload is served by the decoy"
+        assert "state=attacker" in state(c)
+
+
+@test
+def with_weight_40_one_sql_injection_does_not_flag_alone():
+    with tuned() as srv:
         c = Client(srv)
         status, _, body, _ = browse(c, "/api/search?" + q(q=SQLI))
         assert status == 200, (status, body)
@@ -54,7 +70,7 @@ def one_sql_injection_adds_40_and_does_not_flag_alone():
 
 @test
 def three_classes_in_one_request_flag():
-    with server() as srv:
+    with tuned() as srv:
         c = Client(srv)
         browse(c, "/api/search?" + q(q=SQLI, name="<script>alert(1)</script>",
                                      file="../../../../etc/passwd"))
@@ -63,7 +79,7 @@ def three_classes_in_one_request_flag():
 
 @test
 def a_class_counts_once_per_request_and_repeats_add_up():
-    with server() as srv:
+    with tuned() as srv:
         c = Client(srv)
         # three SQL injections in one request: 40, not 120
         browse(c, "/api/a?" + q(a=SQLI, b="' or '1'='1", c="1; DROP TABLE users--"))
@@ -76,7 +92,7 @@ def a_class_counts_once_per_request_and_repeats_add_up():
 
 @test
 def a_scanner_user_agent_adds_up():
-    with server() as srv:
+    with tuned() as srv:
         c = Client(srv)
         sqlmap = {"User-Agent": "sqlmap/1.7.2#stable (https://sqlmap.org)"}
         c.get("/api/x?" + q(id="1"), headers=sqlmap)
@@ -87,7 +103,7 @@ def a_scanner_user_agent_adds_up():
 
 @test
 def form_json_cookie_and_header_payloads_count():
-    with server() as srv:
+    with tuned() as srv:
         c = Client(srv)
         post_form(c, "/api/login", user="admin' OR '1'='1' --", password="x")
         assert "state=normal" in state(c)
@@ -164,9 +180,11 @@ def disabled_signature_detects_nothing():
 
 @test
 def the_weight_is_configurable():
-    with server(MITSU_SIGNATURE_WEIGHT="100") as srv:
+    with server(MITSU_SIGNATURE_WEIGHT="99") as srv:
         c = Client(srv)
         browse(c, "/api/x?" + q(a=SQLI))
+        assert "state=normal" in state(c), "99 is under the threshold"
+        browse(c, "/api/y?" + q(a=SQLI))
         assert "state=attacker" in state(c)
 
 
