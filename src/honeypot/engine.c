@@ -392,7 +392,9 @@ static void rewrite_for_decoy(const hp_engine *hp, mitsu_req *req)
     }
 }
 
-static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res)
+/* What the verdict does to this request. may_route: the request is not routed yet, so a
+ * decoy route or prefix may still take it. */
+static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res, int may_route)
 {
     if (r->client.state != HP_CLIENT_ATTACKER || !hp->enforce)
         return MITSU_NEXT;
@@ -412,7 +414,8 @@ static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res)
         break;
     }
     req->decoy = 1;
-    rewrite_for_decoy(hp, req);
+    if (may_route)
+        rewrite_for_decoy(hp, req);
     return MITSU_NEXT;
 }
 
@@ -472,7 +475,7 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
                 detectors[i]->before(hp->state[i], r);
         apply(r, 0);
     }
-    int rc = act(hp, r, req, res);
+    int rc = act(hp, r, req, res, 1);
     /* A detector may have answered itself (the robots.txt bait). */
     return r->answered && rc == MITSU_NEXT ? MITSU_DONE : rc;
 }
@@ -495,11 +498,17 @@ static int guard_routed(mitsu_req *req, mitsu_res *res, void *ctx)
     for (int i = 1; i < NDETECTORS; i++)
         if (detectors[i]->routed && (detectors[i]->phases & HP_ROUTED))
             detectors[i]->routed(hp->state[i], r);
-    if (hp->enabled && r->has_client && !r->whitelisted)
+    int rc = MITSU_NEXT;
+    if (hp->enabled && r->has_client && !r->whitelisted) {
         apply(r, 0);
+        /* Crossing the threshold here still diverts this very request: its handler has not
+         * run, so its databases are the decoys (its route was chosen already and stays). */
+        if (r->flagged_now && !req->decoy && !r->answered)
+            rc = act(hp, r, req, res, 0);
+    }
     r->nhits = 0;
     r->res = NULL;
-    return r->answered ? MITSU_DONE : MITSU_NEXT;
+    return r->answered ? MITSU_DONE : rc;
 }
 
 /* An attacker forgotten: its private decoy copies go with it. */

@@ -53,9 +53,9 @@ static int echo(mitsu_req *req, mitsu_res *res)
 {
     char text[512];
     const char *q = mitsu_query(req, "q"), *email = mitsu_form(req, "email");
-    snprintf(text, sizeof text, "handler ran: id=%s q=%s email=%s\n",
+    snprintf(text, sizeof text, "handler ran: id=%s q=%s email=%s decoy=%d\n",
              mitsu_param(req, "id") ? mitsu_param(req, "id") : "-", q ? q : "-",
-             email ? email : "-");
+             email ? email : "-", mitsu_is_decoy(req));
     return mitsu_text(res, 200, text);
 }
 
