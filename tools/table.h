@@ -23,7 +23,8 @@ void table_print(const tool_table *t, FILE *out);
 void table_free(tool_table *t);
 
 /* s made safe for a terminal and cut to max characters (0: no cut) with "…": control bytes
- * become \xHH, so attacker text cannot move the cursor or forge lines. Malloc'ed; NULL when
+ * (C0, DEL, C1, bidi overrides; see base/termtext.h) and malformed UTF-8 become \xHH, so
+ * attacker text cannot move the cursor, forge lines or reorder what is read. Malloc'ed; NULL when
  * out of memory. */
 char *tool_clean(const char *s, int max);
 

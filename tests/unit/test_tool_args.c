@@ -151,6 +151,22 @@ Test(cells, control_bytes_are_shown_not_sent)
     free(s);
 }
 
+/* UTF-8 C1 controls (U+009B is CSI to many terminals), a raw 0x9b, bidi overrides that reorder
+ * what the operator reads, and malformed UTF-8: escaped byte by byte; other UTF-8 kept. */
+Test(cells, c1_controls_bidi_overrides_and_bad_utf8_are_shown_not_sent)
+{
+    char *s = tool_clean("a\xc2\x9b" "2J|\x9b" "31m|\xe2\x80\xae" "cba|\xc0\xaf|\xc3\xa9", 0);
+    cr_assert_str_eq(s, "a\\xc2\\x9b2J|\\x9b31m|\\xe2\\x80\\xaecba|\\xc0\\xaf|\xc3\xa9");
+    free(s);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    tool_print_escaped(f, "a\n\tb\xc2\x9b" "c\x1b", 8);
+    fclose(f);
+    cr_assert_str_eq(out, "a\n\tb\\xc2\\x9bc\\x1b", "newlines and tabs kept, controls not");
+    free(out);
+}
+
 Test(cells, long_text_is_cut_with_an_ellipsis_counting_characters)
 {
     char *s = tool_clean("abcdefghij", 5);
