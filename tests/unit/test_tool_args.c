@@ -144,6 +144,22 @@ Test(csv, rfc4180_quoting)
     csv_is("\"", "\"\"\"\"");
 }
 
+/* The cells are the attacker's: one a spreadsheet would run as a formula (=, +, -, @, or a tab
+ * or CR first) starts with a ' so that it is shown as text; a number stays a number. */
+Test(csv, a_cell_a_spreadsheet_would_run_as_a_formula_is_text)
+{
+    csv_is("=HYPERLINK(\"http://evil/\",\"x\")", "\"'=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\"");
+    csv_is("@SUM(A1)", "'@SUM(A1)");
+    csv_is("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0");
+    csv_is("-2+3", "'-2+3");
+    csv_is("\t=1", "'\t=1");
+    csv_is("\r=1", "\"'\r=1\"");
+    csv_is("-", "'-");
+    csv_is("-12", "-12");
+    csv_is("+1.5", "+1.5");
+    csv_is("a=b", "a=b");
+}
+
 Test(cells, control_bytes_are_shown_not_sent)
 {
     char *s = tool_clean("a\x1b[2Jb\n\x7f", 0);
