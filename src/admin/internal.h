@@ -45,6 +45,8 @@ int auth_init(admin_server *a, const char *token);
 int auth_ok(adm_req *q);
 /* 1 when token (len bytes) is the configured one; constant time. */
 int auth_token_matches(const admin_server *a, const char *token, size_t len);
+/* 0 when a browser sent this request from another origin (Sec-Fetch-Site, Origin vs Host). */
+int auth_same_origin(adm_req *q);
 int auth_login_get(adm_req *q);
 int auth_login_post(adm_req *q);
 int auth_logout(adm_req *q);

@@ -171,6 +171,27 @@ def security_headers_and_the_login_cookie():
         assert status == 303 and "Max-Age=0" in h["set-cookie"], h
 
 
+@test
+def a_post_from_another_site_is_refused():
+    """Login and logout take no CSRF token: a browser's POST from another origin (Origin, or
+    Sec-Fetch-Site) is refused instead, so that no page elsewhere logs the operator out or in.
+    Programs that send neither header are unaffected."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with Admin() as adm:
+        host = "127.0.0.1:%d" % adm.port
+        for path in ("/login", "/logout"):
+            for hostile in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                            {"Origin": "http://" + host + ".evil.example"},
+                            {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
+                status, h, body = adm.request("POST", path, body="token=" + TOKEN,
+                                              headers=dict(form, Host=host, **hostile))
+                assert status == 403 and "set-cookie" not in h, (path, hostile, status, h)
+        status, h, _ = adm.request("POST", "/login", body="token=" + TOKEN,
+                                   headers=dict(form, Host=host, Origin="http://" + host,
+                                                **{"Sec-Fetch-Site": "same-origin"}))
+        assert status == 303 and "mitsu_admin=" in h["set-cookie"], (status, h)
+
+
 def parse_metrics(text):
     """{(name, labels): value}; fails on any line that is not valid exposition format 0.0.4."""
     sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
