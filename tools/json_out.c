@@ -155,7 +155,8 @@ int tool_print_json(json_t *j)
         fprintf(stderr, "mitsu: out of memory\n");
         return TOOL_FAIL;
     }
-    int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    /* ASCII: C1 controls and bidi overrides in attacker text cannot act on a terminal */
+    int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
     json_decref(j);
     fputc('\n', stdout);
     return rc == 0 ? TOOL_OK : TOOL_FAIL;

@@ -585,6 +585,20 @@ Test(log, json_escape_keeps_valid_utf8_and_marks_the_rest)
     buf_free(&b);
 }
 
+/* Event lines get read on terminals (tail -f): C1 controls (U+009B is CSI to many terminals)
+ * and bidi overrides go as \u escapes, the same string to any JSON reader. */
+Test(log, json_escape_writes_terminal_controls_as_u_escapes)
+{
+    buf b = BUF_INIT;
+    cr_assert_eq(jr_append_json(&b, "a\xc2\x9b" "2J\xe2\x80\xae" "b\xc2\xa0", 11, 1), 0);
+    buf_append(&b, "", 1);
+    cr_assert_str_eq(b.data, "\"a\\u009b2J\\u202eb\xc2\xa0\"", "U+00A0 is text: kept");
+    json_t *j = json_loads(b.data, JSON_DECODE_ANY, NULL);
+    cr_assert_str_eq(json_string_value(j), "a\xc2\x9b" "2J\xe2\x80\xae" "b\xc2\xa0");
+    json_decref(j);
+    buf_free(&b);
+}
+
 /* ---- Shared verdicts: the log, the follower, the operator --------------------------------- */
 
 static int64_t count_where(mitsu_db *db, const char *sql, const char *arg)

@@ -183,6 +183,15 @@ Test(cells, c1_controls_bidi_overrides_and_bad_utf8_are_shown_not_sent)
     free(out);
 }
 
+/* --json on a terminal: everything beyond ASCII as \u escapes, so C1 controls and bidi
+ * overrides cannot act; the same string to any JSON reader. */
+Test(json, output_is_ascii, .init = cr_redirect_stdout)
+{
+    cr_assert_eq(tool_print_json(json_string("a\xc2\x9b" "2J\xe2\x80\xae\xc3\xa9")), TOOL_OK);
+    fflush(stdout);
+    cr_assert_stdout_eq_str("\"a\\u009B2J\\u202E\\u00E9\"\n");
+}
+
 Test(cells, long_text_is_cut_with_an_ellipsis_counting_characters)
 {
     char *s = tool_clean("abcdefghij", 5);
