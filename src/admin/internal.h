@@ -69,6 +69,8 @@ typedef struct hbuf {
 void h_raw(hbuf *h, const char *s);
 void h_text(hbuf *h, const char *s);       /* text or attribute value, escaped; NULL: "" */
 void h_textn(hbuf *h, const char *s, size_t len);
+/* h_text of at most max bytes of s, cut at a character with "…" when longer. */
+void h_text_cut(hbuf *h, const char *s, size_t max);
 void h_printf(hbuf *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void h_url_segment(hbuf *h, const char *s); /* percent-encoded for a path segment (then safe
                                              * in an attribute too) */
