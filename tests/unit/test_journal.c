@@ -843,6 +843,27 @@ BACKEND_TEST(operator_flag_sets_the_state_once_and_logs_a_verdict_and_an_event)
     mitsu_db_close(db);
 }
 
+/* The requests are rewritten a batch at a time (memory stays bounded): every one of many
+ * batches is masked, the last one partly full. */
+BACKEND_TEST(release_masks_every_request_of_a_busy_client)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "login", 1), 0);
+    for (int i = 0; i < 250; i++) {
+        jr_request_rec r = {.time = 1 + i, .sid = sid_a, .ip = "192.0.2.1", .method = "GET",
+                            .target = "/login?password=hunter2"};
+        cr_assert_eq(jr_request(jr, &r, 0), 0);
+    }
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    char err[512] = "";
+    cr_assert_eq(jr_release(db, sid_a, secrets, 3, 9000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM requests WHERE sid = ? AND"
+                                 " target = '/login?password=[masked]'", sid_a), 250);
+    mitsu_db_close(db);
+}
+
 BACKEND_TEST(release_masks_the_secrets_of_every_request_of_that_client_only)
 {
     jr_journal *jr = open_jr(NULL);
