@@ -172,6 +172,23 @@ def security_headers_and_the_login_cookie():
 
 
 @test
+def no_method_and_no_spelling_of_a_path_gets_past_the_token():
+    """HEAD is GET without the body, so it needs the token too; OPTIONS and the other methods
+    are 405 and say nothing; another spelling of a path is no route at all."""
+    with Admin() as adm:
+        for path in PAGES + PROGRAMS:
+            status, _, body = adm.request("HEAD", path)
+            assert status == 401 and body == "", (path, status, body)
+            for method in ("OPTIONS", "PUT", "DELETE", "TRACE"):
+                status, _, body = adm.request(method, path)
+                assert status == 405 and "mitsu_" not in body and "192.0" not in body, \
+                    (method, path, status, body)
+        for path in ("//attackers", "/attackers/", "/%61ttackers", "/API/attackers"):
+            status, _, body = adm.get(path)
+            assert status == 404 and "Attackers" not in body, (path, status, body)
+
+
+@test
 def a_post_from_another_site_is_refused():
     """Login and logout take no CSRF token: a browser's POST from another origin (Origin, or
     Sec-Fetch-Site) is refused instead, so that no page elsewhere logs the operator out or in.
