@@ -54,7 +54,7 @@ char *tool_clean(const char *s, int max)
     return out;
 }
 
-void tool_print_escaped(FILE *out, const void *p, size_t n)
+void tool_print_block(FILE *out, const void *p, size_t n, const char *indent)
 {
     const unsigned char *b = p;
     for (size_t i = 0, k; i < n; i += k) {
@@ -65,7 +65,14 @@ void tool_print_escaped(FILE *out, const void *p, size_t n)
         } else {
             fwrite(b + i, 1, k, out);
         }
+        if (b[i] == '\n')
+            fputs(indent, out);
     }
+}
+
+void tool_print_escaped(FILE *out, const void *p, size_t n)
+{
+    tool_print_block(out, p, n, "");
 }
 
 tool_table *table_new(const tool_col *cols, int ncols)

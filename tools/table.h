@@ -31,6 +31,9 @@ char *tool_clean(const char *s, int max);
 /* Writes n bytes of attacker text for a person to read: newlines and tabs kept, other control
  * bytes as \xHH. */
 void tool_print_escaped(FILE *out, const void *p, size_t n);
+/* The same, with indent written after each newline: a body's lines cannot pass for the
+ * lines the tool prints around them. */
+void tool_print_block(FILE *out, const void *p, size_t n, const char *indent);
 
 /* The number of characters (UTF-8 code points) of s. */
 int tool_width(const char *s);

@@ -192,6 +192,19 @@ Test(json, output_is_ascii, .init = cr_redirect_stdout)
     cr_assert_stdout_eq_str("\"a\\u009B2J\\u202E\\u00E9\"\n");
 }
 
+/* A block of attacker text (a body): every line after the first starts with the indent, so
+ * that no line of it can pass for one of ours. */
+Test(cells, a_block_is_indented_after_every_newline)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    tool_print_block(f, "a\n#9  forged\r\n\x1b", 15, "  ");
+    fclose(f);
+    cr_assert_str_eq(out, "a\n  #9  forged\\x0d\n  \\x1b");
+    free(out);
+}
+
 Test(cells, long_text_is_cut_with_an_ellipsis_counting_characters)
 {
     char *s = tool_clean("abcdefghij", 5);
