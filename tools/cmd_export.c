@@ -43,7 +43,7 @@ static void write_jsonl(const mitsu_rows *r)
 {
     json_t *o = tool_row_json(r);
     if (o)
-        json_dumpf(o, stdout, JSON_COMPACT);
+        json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII); /* see tool_print_json */
     json_decref(o);
     fputc('\n', stdout);
 }

@@ -39,15 +39,16 @@ static void print_headers(const char *headers)
     json_decref(h);
 }
 
-/* The blob column col, escaped, after a title; nothing when it is NULL or empty. */
+/* The blob column col, escaped and indented, after a title; nothing when it is NULL or
+ * empty. */
 static void print_bytes(const mitsu_rows *r, int col, const char *title)
 {
     size_t len = 0;
     const void *p = mitsu_rows_blob(r, col, &len);
     if (mitsu_rows_is_null(r, col) || len == 0)
         return;
-    printf("%s", title);
-    tool_print_escaped(stdout, p, len);
+    printf("%s  ", title);
+    tool_print_block(stdout, p, len, "  ");
     puts("");
 }
 

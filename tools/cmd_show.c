@@ -154,7 +154,7 @@ static void print_flag(const mitsu_rows *f)
            tool_format_time(mitsu_rows_int(f, 0), 0, t, sizeof t), mitsu_rows_real(f, 5),
            action ? action : "?");
     const char *ev = mitsu_rows_text(f, 6);
-    tool_print_escaped(stdout, ev ? ev : "-", ev ? strlen(ev) : 1);
+    tool_print_block(stdout, ev ? ev : "-", ev ? strlen(ev) : 1, "    ");
     puts("");
     free(detector);
     free(action);

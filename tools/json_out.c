@@ -155,19 +155,33 @@ int tool_print_json(json_t *j)
         fprintf(stderr, "mitsu: out of memory\n");
         return TOOL_FAIL;
     }
-    int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    /* ASCII: C1 controls and bidi overrides in attacker text cannot act on a terminal */
+    int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
     json_decref(j);
     fputc('\n', stdout);
     return rc == 0 ? TOOL_OK : TOOL_FAIL;
 }
 
+/* A cell a spreadsheet would evaluate (CSV injection): it starts with = + - @, a tab or a CR,
+ * and is not a plain number like -12 or +1.5. */
+static int formula_like(const char *s)
+{
+    if (!*s || !strchr("=+-@\t\r", *s))
+        return 0;
+    size_t digits = (*s == '-' || *s == '+') ? strspn(s + 1, "0123456789.") : 0;
+    return !(digits && s[1 + digits] == '\0');
+}
+
 void tool_csv_field(FILE *out, const char *s)
 {
+    const char *text_mark = formula_like(s) ? "'" : "";
     if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(text_mark, out);
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    fputs(text_mark, out);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);

@@ -28,7 +28,9 @@ char *tool_base64(const void *p, size_t n);
 int tool_print_json(json_t *j);
 
 /* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, quote, CR or LF, with
- * quotes doubled). */
+ * quotes doubled). The text is the attacker's and CSV files get opened in spreadsheets: a
+ * field starting with = + - @, a tab or a CR (but a plain number) gets a ' first, so that it
+ * is shown as text and never evaluated as a formula. */
 void tool_csv_field(FILE *out, const char *s);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/termtext.h"
+
 struct tool_table {
     const tool_col *cols;
     int ncols;
@@ -30,33 +32,47 @@ char *tool_clean(const char *s, int max)
         return NULL;
     size_t o = 0;
     int chars = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int starts_char = (*p & 0xC0) != 0x80;
-        if (starts_char && max > 0 && chars == max - 1 && tool_width((const char *)p) > 1) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (max > 0 && chars == max - 1 && tool_width((const char *)p) > 1) {
             memcpy(out + o, "\xe2\x80\xa6", 3); /* … */
             o += 3;
             break;
         }
-        if (*p < 0x20 || *p == 0x7f) {
+        size_t k = term_char_len(p, (size_t)(end - p));
+        if (k == 0) {
             o += (size_t)snprintf(out + o, 5, "\\x%02x", *p);
+            k = 1;
         } else {
-            out[o++] = (char)*p;
+            memcpy(out + o, p, k);
+            o += k;
         }
-        chars += starts_char;
+        p += k;
+        chars++;
     }
     out[o] = '\0';
     return out;
 }
 
-void tool_print_escaped(FILE *out, const void *p, size_t n)
+void tool_print_block(FILE *out, const void *p, size_t n, const char *indent)
 {
     const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        if ((b[i] < 0x20 && b[i] != '\n' && b[i] != '\t') || b[i] == 0x7f)
+    for (size_t i = 0, k; i < n; i += k) {
+        k = b[i] == '\n' || b[i] == '\t' ? 1 : term_char_len(b + i, n - i);
+        if (k == 0) {
             fprintf(out, "\\x%02x", b[i]);
-        else
-            fputc(b[i], out);
+            k = 1;
+        } else {
+            fwrite(b + i, 1, k, out);
+        }
+        if (b[i] == '\n')
+            fputs(indent, out);
     }
+}
+
+void tool_print_escaped(FILE *out, const void *p, size_t n)
+{
+    tool_print_block(out, p, n, "");
 }
 
 tool_table *table_new(const tool_col *cols, int ncols)

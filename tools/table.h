@@ -23,13 +23,17 @@ void table_print(const tool_table *t, FILE *out);
 void table_free(tool_table *t);
 
 /* s made safe for a terminal and cut to max characters (0: no cut) with "…": control bytes
- * become \xHH, so attacker text cannot move the cursor or forge lines. Malloc'ed; NULL when
+ * (C0, DEL, C1, bidi overrides; see base/termtext.h) and malformed UTF-8 become \xHH, so
+ * attacker text cannot move the cursor, forge lines or reorder what is read. Malloc'ed; NULL when
  * out of memory. */
 char *tool_clean(const char *s, int max);
 
 /* Writes n bytes of attacker text for a person to read: newlines and tabs kept, other control
  * bytes as \xHH. */
 void tool_print_escaped(FILE *out, const void *p, size_t n);
+/* The same, with indent written after each newline: a body's lines cannot pass for the
+ * lines the tool prints around them. */
+void tool_print_block(FILE *out, const void *p, size_t n, const char *indent);
 
 /* The number of characters (UTF-8 code points) of s. */
 int tool_width(const char *s);

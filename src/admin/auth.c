@@ -77,6 +77,31 @@ int auth_ok(adm_req *q)
     return bearer_ok(q) || cookie_ok(q);
 }
 
+/* Login and logout carry no CSRF token: a browser's POST is taken only from the dashboard's own
+ * origin. Sec-Fetch-Site says so when present (our Referrer-Policy: no-referrer makes a
+ * browser send "Origin: null" even from our own form); else an Origin other than null must
+ * be this Host's (any scheme, since a proxy may add TLS). A program sending neither is no
+ * browser that a page elsewhere could drive. */
+int auth_same_origin(adm_req *q)
+{
+    const http_request *hr = &q->ex->req;
+    const http_header *site = http_find_header(hr, "Sec-Fetch-Site");
+    if (site)
+        return http_slice_ieq(site->value, "same-origin") || http_slice_ieq(site->value, "none");
+    const http_header *origin = http_find_header(hr, "Origin");
+    if (!origin || http_slice_ieq(origin->value, "null"))
+        return 1;
+    const http_header *host = http_find_header(hr, "Host");
+    const char *o = origin->value.base;
+    size_t len = origin->value.len;
+    const char *sep = o ? memmem(o, len, "://", 3) : NULL;
+    if (!host || !sep)
+        return 0;
+    size_t at = (size_t)(sep - o) + 3;
+    return len - at == host->value.len && len > at &&
+           strncasecmp(o + at, host->value.base, host->value.len) == 0;
+}
+
 static int login_form(adm_req *q, int status, const char *message)
 {
     hbuf h = {0};

@@ -45,6 +45,19 @@ void h_text(hbuf *h, const char *s)
         h_textn(h, s, strlen(s));
 }
 
+void h_text_cut(hbuf *h, const char *s, size_t max)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len <= max) {
+        h_textn(h, s ? s : "", len);
+        return;
+    }
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--; /* at a character, not inside one */
+    h_textn(h, s, max);
+    h_raw(h, "\xe2\x80\xa6"); /* … */
+}
+
 void h_printf(hbuf *h, const char *fmt, ...)
 {
     char text[512];

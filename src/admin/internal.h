@@ -45,6 +45,8 @@ int auth_init(admin_server *a, const char *token);
 int auth_ok(adm_req *q);
 /* 1 when token (len bytes) is the configured one; constant time. */
 int auth_token_matches(const admin_server *a, const char *token, size_t len);
+/* 0 when a browser sent this request from another origin (Sec-Fetch-Site, Origin vs Host). */
+int auth_same_origin(adm_req *q);
 int auth_login_get(adm_req *q);
 int auth_login_post(adm_req *q);
 int auth_logout(adm_req *q);
@@ -67,6 +69,8 @@ typedef struct hbuf {
 void h_raw(hbuf *h, const char *s);
 void h_text(hbuf *h, const char *s);       /* text or attribute value, escaped; NULL: "" */
 void h_textn(hbuf *h, const char *s, size_t len);
+/* h_text of at most max bytes of s, cut at a character with "…" when longer. */
+void h_text_cut(hbuf *h, const char *s, size_t max);
 void h_printf(hbuf *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void h_url_segment(hbuf *h, const char *s); /* percent-encoded for a path segment (then safe
                                              * in an attribute too) */

@@ -41,11 +41,15 @@ static int page_error(adm_req *q, int status)
     return rc;
 }
 
+/* Text shown of one value, at most: an attacker's target or evidence can be long, and each
+ * byte up to six escaped; the API has the values whole. */
+enum { SHOWN_MAX = 1024 };
+
 /* A value of a row, escaped. */
 static void h_value(hbuf *h, const json_t *v)
 {
     if (json_is_string(v))
-        h_text(h, json_string_value(v));
+        h_text_cut(h, json_string_value(v), SHOWN_MAX);
     else if (json_is_integer(v))
         h_printf(h, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))

@@ -163,6 +163,8 @@ static int on_request(http_exchange *ex, void *ctx)
     if (r != ROUTE_MATCH)
         return refuse(q, 405);
     const struct route_spec *spec = q->m.opts->user;
+    if (hr->method == HTTP_POST && !auth_same_origin(q))
+        return refuse(q, 403); /* cross-site login or logout */
     if (!spec->open && !auth_ok(q))
         return unauthorized(q);
     if (hr->query.len &&

@@ -1,19 +1,47 @@
 /* `mitsu decoy diff`: what one attacker changed in its private copy of an SQLite decoy. The
  * shared decoy is attached to the copy's connection and each table compared by primary key (or
  * rowid): rows added, removed, and changed column by column. What is shown is the attacker's
- * text: control bytes are escaped, long values cut. */
+ * text, names too: control characters are escaped (base/termtext.h), long values cut. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/termtext.h"
 #include "db/backend.h"
 #include "db/decoy_make.h"
 #include "db/decoy_model.h"
 
 enum { SHOWN = 120 };
 
-/* One value for a terminal: 'text' quoted, NULL, numbers as they are; bytes below 0x20 and
- * 0x7f as \xHH, so an attacker's value cannot move the operator's cursor. */
+/* len bytes of the attacker's text for a terminal, cut after about limit bytes with "...":
+ * what term_char_len refuses, and '\\', as \xHH, so that it cannot drive the operator's
+ * terminal and an escape it wrote itself is told from ours. */
+static void put_text(FILE *out, const unsigned char *v, size_t len, size_t limit)
+{
+    size_t i = 0;
+    while (i < len && i < limit) {
+        size_t k = v[i] == '\\' ? 0 : term_char_len(v + i, len - i);
+        if (k == 0) {
+            fprintf(out, "\\x%02x", v[i]);
+            k = 1;
+        } else {
+            fwrite(v + i, 1, k, out);
+        }
+        i += k;
+    }
+    if (i < len)
+        fputs("...", out);
+}
+
+/* A table or column name: the copy's schema is the attacker's too. */
+static void put_name(FILE *out, const char *name)
+{
+    put_text(out, (const unsigned char *)(name ? name : "?"), strlen(name ? name : "?"),
+             SIZE_MAX);
+}
+
+/* One value for a terminal: 'text' quoted, NULL, numbers as they are. */
 static void show(FILE *out, mitsu_rows *r, int col)
 {
     if (mitsu_rows_is_null(r, col)) {
@@ -30,14 +58,7 @@ static void show(FILE *out, mitsu_rows *r, int col)
     int quoted = t == MITSU_TYPE_TEXT || t == MITSU_TYPE_BLOB;
     if (quoted)
         fputc('\'', out);
-    for (size_t i = 0; i < len && i < SHOWN; i++) {
-        if (v[i] < 0x20 || v[i] == 0x7f || v[i] == '\\')
-            fprintf(out, "\\x%02x", v[i]);
-        else
-            fputc(v[i], out);
-    }
-    if (len > SHOWN)
-        fputs("...", out);
+    put_text(out, v, len, SHOWN);
     if (quoted)
         fputc('\'', out);
 }
@@ -50,17 +71,38 @@ typedef struct tinfo {
     size_t nkey;
 } tinfo;
 
-static int table_info(mitsu_db *db, arena *a, const char *table, tinfo *ti)
+/* The columns of a table on both sides, key first: those compared. A column on one side only
+ * (the attacker's ALTER TABLE) is a line of out, counted in *changes, and not compared. */
+static const char columns_sql[] =
+    "SELECT name, pk, side FROM (SELECT m.name, m.pk, m.cid,"
+    "  CASE WHEN b.name IS NULL THEN 'added' ELSE '' END AS side"
+    "  FROM pragma_table_info(?, 'main') m"
+    "  LEFT JOIN pragma_table_info(?, 'base') b ON b.name = m.name COLLATE NOCASE"
+    " UNION ALL SELECT name, 0, cid, 'dropped' FROM pragma_table_info(?, 'base')"
+    "  WHERE name COLLATE NOCASE NOT IN (SELECT name FROM pragma_table_info(?, 'main')))"
+    " ORDER BY pk = 0, pk, cid";
+
+static int table_info(mitsu_db *db, arena *a, const char *table, tinfo *ti, FILE *out,
+                      int64_t *changes)
 {
     memset(ti, 0, sizeof *ti);
-    mitsu_rows *r = mitsu_db_query(db, "SELECT name, pk FROM pragma_table_info(?)"
-                                   " ORDER BY pk = 0, pk, cid",
-                                   MITSU_TEXT(table));
+    mitsu_rows *r = mitsu_db_query(db, columns_sql, MITSU_TEXT(table), MITSU_TEXT(table),
+                                   MITSU_TEXT(table), MITSU_TEXT(table));
     if (!r)
         return -1;
     const char *key = "", *on = "";
     int rc;
     while ((rc = mitsu_rows_next(r)) == 1) {
+        const char *side = mitsu_rows_text(r, 2);
+        if (side && *side) {
+            fputs("table ", out);
+            put_name(out, table);
+            fputs(": column ", out);
+            put_name(out, mitsu_rows_text(r, 0));
+            fprintf(out, " %s by the attacker\n", side);
+            ++*changes;
+            continue;
+        }
         char **c = dm_grow(a, ti->cols, ti->ncols, sizeof *c);
         if (!c)
             break;
@@ -87,8 +129,10 @@ static int table_info(mitsu_db *db, arena *a, const char *table, tinfo *ti)
 static void show_key(FILE *out, const tinfo *ti, mitsu_rows *r)
 {
     for (size_t k = 0; k < ti->nkey; k++) {
-        fprintf(out, "%s%s=", k ? ", " : "", ti->nkey == 1 && strcmp(ti->key, "rowid") == 0
-                                                 ? "rowid" : mitsu_rows_name(r, (int)k));
+        fputs(k ? ", " : "", out);
+        put_name(out, ti->nkey == 1 && strcmp(ti->key, "rowid") == 0 ? "rowid"
+                                                                     : mitsu_rows_name(r, (int)k));
+        fputc('=', out);
         show(out, r, (int)k);
     }
 }
@@ -111,7 +155,9 @@ static int64_t only_in(mitsu_db *db, arena *a, const char *table, const tinfo *t
         show_key(out, ti, r);
         fputs(":", out);
         for (int c = (int)ti->nkey; c < mitsu_rows_columns(r); c++) {
-            fprintf(out, " %s=", mitsu_rows_name(r, c));
+            fputc(' ', out);
+            put_name(out, mitsu_rows_name(r, c));
+            fputc('=', out);
             show(out, r, c);
         }
         fputc('\n', out);
@@ -157,7 +203,9 @@ static int64_t changed(mitsu_db *db, arena *a, const char *table, const tinfo *t
                   mitsu_rows_text(r, new) &&
                   strcmp(mitsu_rows_text(r, old), mitsu_rows_text(r, new)) == 0)))
                 continue;
-            fprintf(out, " %s: ", mitsu_rows_name(r, new));
+            fputc(' ', out);
+            put_name(out, mitsu_rows_name(r, new));
+            fputs(": ", out);
             show(out, r, old);
             fputs(" -> ", out);
             show(out, r, new);
@@ -180,7 +228,8 @@ static const char *tables_sql =
 static int64_t diff_table(mitsu_db *db, arena *a, const char *table, FILE *out)
 {
     tinfo ti;
-    if (table_info(db, a, table, &ti) != 0)
+    int64_t columns = 0;
+    if (table_info(db, a, table, &ti, out, &columns) != 0)
         return -1;
     char *text = NULL;
     size_t len = 0;
@@ -191,11 +240,14 @@ static int64_t diff_table(mitsu_db *db, arena *a, const char *table, FILE *out)
     int64_t del = add < 0 ? -1 : only_in(db, a, table, &ti, "base", "main", '-', m);
     int64_t chg = del < 0 ? -1 : changed(db, a, table, &ti, m);
     fclose(m);
-    if (chg > 0 || add > 0 || del > 0)
-        fprintf(out, "table %s: %lld added, %lld removed, %lld changed\n%s", table,
-                (long long)add, (long long)del, (long long)chg, text ? text : "");
+    if (chg > 0 || add > 0 || del > 0) {
+        fputs("table ", out);
+        put_name(out, table);
+        fprintf(out, ": %lld added, %lld removed, %lld changed\n%s", (long long)add,
+                (long long)del, (long long)chg, text ? text : "");
+    }
     free(text);
-    return chg < 0 ? -1 : add + del + chg;
+    return chg < 0 ? -1 : columns + add + del + chg;
 }
 
 int db_decoy_diff(const char *copy_url, const char *base_path, FILE *out, char *err, size_t n)
@@ -226,18 +278,28 @@ int db_decoy_diff(const char *copy_url, const char *base_path, FILE *out, char *
             int there = e && mitsu_rows_next(e) == 1;
             mitsu_rows_free(e);
             if (!there) {
-                fprintf(out, "table %s: dropped by the attacker\n", name);
+                fputs("table ", out);
+                put_name(out, name);
+                fputs(": dropped by the attacker\n", out);
                 d = 1;
             }
         }
         if (name && strcmp(side, "main") == 0) {
-            fprintf(out, "table %s: created by the attacker\n", name);
+            fputs("table ", out);
+            put_name(out, name);
+            fputs(": created by the attacker\n", out);
             d = 1;
         } else if (name && d < 0) {
             d = diff_table(db, &a, name, out);
         }
         if (d < 0) {
-            snprintf(err, n, "comparing table %s: %s", name ? name : "?",
+            char shown[160] = "?";
+            FILE *f = name ? fmemopen(shown, sizeof shown, "w") : NULL;
+            if (f) {
+                put_text(f, (const unsigned char *)name, strlen(name), 40);
+                fclose(f);
+            }
+            snprintf(err, n, "comparing table %s: %s", shown,
                      mitsu_db_error(db) ? mitsu_db_error(db) : "out of memory");
             total = -1;
             break;

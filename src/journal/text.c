@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/termtext.h"
 #include "journal/internal.h"
 
 size_t jr_utf8_len(const unsigned char *p, size_t n)
@@ -71,7 +72,14 @@ int jr_append_json(buf *b, const char *s, size_t n, int bytes_as_hex)
         size_t k = jr_utf8_len(p + i, n - i);
         char esc[8];
         int rc;
-        if (k > 1) {
+        if (k > 1 && term_char_len(p + i, n - i) == 0) {
+            /* A C1 or bidi control (two or three bytes): the same string to a JSON reader,
+             * inert on the terminal of whoever tails the log. */
+            unsigned cp = k == 2 ? (c & 0x1fu) << 6 | (p[i + 1] & 0x3fu)
+                                 : (c & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 | (p[i + 2] & 0x3fu);
+            snprintf(esc, sizeof esc, "\\u%04x", cp);
+            rc = buf_append(b, esc, 6);
+        } else if (k > 1) {
             rc = buf_append(b, s + i, k);
         } else if (k == 0 && c != 0) {
             /* Not UTF-8: shown as the text \xHH so that nothing the attacker sent is lost. */

@@ -2,6 +2,7 @@
  * and the operator's flag and release (one implementation for the mitsu tool and a running
  * instance), with the masking of a released client's captured requests. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,14 +75,21 @@ static int copy(char **out, const void *p, size_t n)
     return 0;
 }
 
-/* Every captured request of sid, read whole before any is rewritten (a cursor and updates of
- * its table do not mix on every backend). 0, or -1 (database error, out of memory). */
-static int read_requests(mitsu_db *db, const char *sid, stored_request **out, size_t *n)
+/* Requests rewritten per batch: each holds up to [journal] body_max bytes twice (body, raw)
+ * and its headers, and a released client may have sent many thousands. */
+enum { MASK_BATCH = 100 };
+
+/* The next captured requests of sid after id `after`, at most MASK_BATCH, read whole before
+ * any is rewritten (a cursor and updates of its table do not mix on every backend). 0, or -1
+ * (database error, out of memory). */
+static int read_requests(mitsu_db *db, const char *sid, int64_t after, stored_request **out,
+                         size_t *n)
 {
     *out = NULL;
     *n = 0;
     mitsu_rows *r = mitsu_db_query(db, "SELECT id, target, headers, body, raw FROM requests"
-                                       " WHERE sid = ? ORDER BY id", MITSU_TEXT(sid));
+                                       " WHERE sid = ? AND id > ? ORDER BY id LIMIT ?",
+                                   MITSU_TEXT(sid), MITSU_INT(after), MITSU_INT(MASK_BATCH));
     size_t cap = 0;
     int rc = r ? 0 : -1, more = 0;
     while (rc == 0 && (more = mitsu_rows_next(r)) == 1) {
@@ -173,13 +181,19 @@ int jr_mask_client_requests(mitsu_db *db, const char *sid, const char *const *fi
         nfields = jr_ndefault_secrets;
     }
     jr_mask_rule rule = {fields, nfields, 0};
-    stored_request *q;
-    size_t n;
-    int rc = read_requests(db, sid, &q, &n);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = mask_one(db, &q[i], &rule);
-    stored_free(q, n);
-    return rc;
+    int64_t after = INT64_MIN;
+    for (;;) {
+        stored_request *q;
+        size_t n;
+        int rc = read_requests(db, sid, after, &q, &n);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = mask_one(db, &q[i], &rule);
+        if (n)
+            after = q[n - 1].id;
+        stored_free(q, n);
+        if (rc != 0 || n < MASK_BATCH)
+            return rc;
+    }
 }
 
 /* ---- The operator's verdicts ---------------------------------------------------------------- */

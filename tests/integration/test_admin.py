@@ -171,6 +171,48 @@ def security_headers_and_the_login_cookie():
         assert status == 303 and "Max-Age=0" in h["set-cookie"], h
 
 
+@test
+def no_method_and_no_spelling_of_a_path_gets_past_the_token():
+    """HEAD is GET without the body, so it needs the token too; OPTIONS and the other methods
+    are 405 and say nothing; another spelling of a path is no route at all."""
+    with Admin() as adm:
+        for path in PAGES + PROGRAMS:
+            status, _, body = adm.request("HEAD", path)
+            assert status == 401 and body == "", (path, status, body)
+            for method in ("OPTIONS", "PUT", "DELETE", "TRACE"):
+                status, _, body = adm.request(method, path)
+                assert status == 405 and "mitsu_" not in body and "192.0" not in body, \
+                    (method, path, status, body)
+        for path in ("//attackers", "/attackers/", "/%61ttackers", "/API/attackers"):
+            status, _, body = adm.get(path)
+            assert status == 404 and "Attackers" not in body, (path, status, body)
+
+
+@test
+def a_post_from_another_site_is_refused():
+    """Login and logout take no CSRF token: a browser's POST from another origin (Origin, or
+    Sec-Fetch-Site) is refused instead, so that no page elsewhere logs the operator out or in.
+    Programs that send neither header are unaffected."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with Admin() as adm:
+        host = "127.0.0.1:%d" % adm.port
+        for path in ("/login", "/logout"):
+            for hostile in ({"Origin": "http://evil.example"},
+                            {"Origin": "http://" + host + ".evil.example"},
+                            {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+                            {"Origin": "http://" + host, "Sec-Fetch-Site": "cross-site"},
+                            {"Sec-Fetch-Site": "same-site"}):
+                status, h, body = adm.request("POST", path, body="token=" + TOKEN,
+                                              headers=dict(form, Host=host, **hostile))
+                assert status == 403 and "set-cookie" not in h, (path, hostile, status, h)
+        # what Chromium sends from the login page itself (Referrer-Policy: no-referrer)
+        for own in ({"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+                    {"Origin": "http://" + host}):
+            status, h, _ = adm.request("POST", "/login", body="token=" + TOKEN,
+                                       headers=dict(form, Host=host, **own))
+            assert status == 303 and "mitsu_admin=" in h["set-cookie"], (own, status, h)
+
+
 def parse_metrics(text):
     """{(name, labels): value}; fails on any line that is not valid exposition format 0.0.4."""
     sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'

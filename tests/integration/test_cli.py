@@ -190,6 +190,8 @@ def requests_lists_the_attackers_and_none_of_the_normal_client(w):
     assert "pre-flag" in rows[0] and "/pages/before" in rows[0], rows
     full = w.ok("requests", w.sid, "--full")
     assert LOGIN_BODY.decode() in full and "Content-Type: application/x-www-form-urlencoded" in full
+    # a body's lines are indented: one cannot pass for the "#ID  TIME ..." line of a request
+    assert "\n  " + LOGIN_BODY.decode() + "\n" in full, full
     j = w.json("requests", w.sid, "--full")
     post = [r for r in j if r["method"] == "POST"][0]
     assert base64.b64decode(post["body"]) == LOGIN_BODY, post

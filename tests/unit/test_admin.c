@@ -223,8 +223,9 @@ static void seed_and_start(int64_t now)
     cr_assert_eq(admin_start(T.admin), 0);
 }
 
-/* GET path with the token: the status, and the body as JSON into *out (NULL if none). */
-static int get_json(const char *path, json_t **out)
+/* GET path with the token: the status; the first bytes of the response in a static buffer
+ * (*res), and how many bytes it had in all (*total). */
+static int get_raw(const char *path, const char **res_out, size_t *total)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
@@ -236,14 +237,28 @@ static int get_json(const char *path, json_t **out)
                                       "Authorization: Bearer %s\r\n\r\n", path, token);
     cr_assert_eq(write(fd, req, (size_t)n), n);
     static char res[65536];
-    size_t got = 0;
+    char rest[4096];
+    size_t got = 0, all = 0;
     ssize_t r;
     while (got < sizeof res - 1 && (r = read(fd, res + got, sizeof res - 1 - got)) > 0)
         got += (size_t)r;
     res[got] = '\0';
+    for (all = got; (r = read(fd, rest, sizeof rest)) > 0;)
+        all += (size_t)r;
     close(fd);
     int status = 0;
     sscanf(res, "HTTP/1.1 %d", &status);
+    *res_out = res;
+    *total = all;
+    return status;
+}
+
+/* GET path with the token: the status, and the body as JSON into *out (NULL if none). */
+static int get_json(const char *path, json_t **out)
+{
+    const char *res;
+    size_t total;
+    int status = get_raw(path, &res, &total);
     const char *body = strstr(res, "\r\n\r\n");
     *out = body ? json_loads(body + 4, 0, NULL) : NULL;
     return status;
@@ -306,6 +321,37 @@ BACKEND_TEST(the_api_reads_attackers_clients_detectors_and_top_paths)
     json_t *q = json_array_get(json_object_get(v, "queries"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(q, "query")), "x=1");
     json_decref(v);
+}
+
+/* An attacker's target of 100,000 quote characters (each 6 bytes escaped): the page shows its
+ * start and an ellipsis, the API the whole value. A page stays small whatever was sent. */
+BACKEND_TEST(pages_cut_long_attacker_text)
+{
+    int64_t now = (int64_t)time(NULL) * 1000;
+    seed_and_start(now);
+    char *target = malloc(100001);
+    cr_assert_not_null(target);
+    memset(target, '"', 100000);
+    target[0] = '/';
+    target[100000] = '\0';
+    char err[512];
+    mitsu_db *db = mitsu_db_open(T.url, err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    cr_assert_eq(mitsu_db_exec(db, "INSERT INTO requests (time, sid, ip, method, target, status,"
+                                   " served) VALUES (?, ?, '192.0.2.66', 'GET', ?, 404, 'decoy')",
+                               MITSU_INT(now - 100), MITSU_TEXT(sid), MITSU_TEXT(target)), 1,
+                 "%s", mitsu_db_error(db));
+    mitsu_db_close(db);
+    free(target);
+    const char *res;
+    size_t total;
+    cr_assert_eq(get_raw("/clients/0123456789abcdef0123456789abcdef", &res, &total), 200);
+    cr_assert_lt(total, 20000, "a page of %zu bytes", total);
+    cr_assert(strstr(res, "&quot;&quot;\xe2\x80\xa6</code>"), "cut with an ellipsis");
+    cr_assert_eq(get_raw("/top", &res, &total), 200);
+    cr_assert_lt(total, 40000, "a page of %zu bytes", total);
+    cr_assert_eq(get_raw("/api/client/0123456789abcdef0123456789abcdef", &res, &total), 200);
+    cr_assert_gt(total, 100000, "the API has the value whole");
 }
 
 BACKEND_TEST(the_connection_is_read_only)

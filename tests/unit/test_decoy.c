@@ -594,24 +594,31 @@ BACKEND_TEST(honeytokens_are_planted_in_the_decoy)
 
 /* ---- decoy diff (per-attacker copies are SQLite) ----------------------------------------- */
 
-Test(diff, shows_rows_added_removed_and_changed, .init = setup_sqlite, .fini = teardown)
+/* A decoy of 5 rows a table, and an attacker's private copy of it changed by script: the
+ * copy's URL into url, the decoy's path into base. */
+static void attacker_copy(const char *script, char url[700], char base[600])
 {
     make_real();
     must_init(T.decoy, 5, 9, NULL);
-    char copy[600], base[600];
-    snprintf(base, sizeof base, "%s/decoy.db", T.dir);
+    char copy[600];
+    snprintf(base, 600, "%s/decoy.db", T.dir);
     snprintf(copy, sizeof copy, "%s/copy.db", T.dir);
     mitsu_db *d = must_open(T.decoy);
     cr_assert_geq(mitsu_db_exec(d, "VACUUM INTO ?", MITSU_TEXT(copy)), 0, "%s", mitsu_db_error(d));
     mitsu_db_close(d);
-    char url[700];
-    snprintf(url, sizeof url, "sqlite:%s", copy);
+    snprintf(url, 700, "sqlite:%s", copy);
     mitsu_db *c = must_open(url);
-    cr_assert_eq(mitsu_db_script(c, "UPDATE employees SET salary = 1 WHERE id = 2;"
-                                    "DELETE FROM items WHERE id = 5;"
-                                    "INSERT INTO departments (name) VALUES ('pwned\x1b[2J');"
-                                    "CREATE TABLE loot (x)"), 0, "%s", mitsu_db_error(c));
+    cr_assert_eq(mitsu_db_script(c, script), 0, "%s", mitsu_db_error(c));
     mitsu_db_close(c);
+}
+
+Test(diff, shows_rows_added_removed_and_changed, .init = setup_sqlite, .fini = teardown)
+{
+    char url[700], base[600];
+    attacker_copy("UPDATE employees SET salary = 1 WHERE id = 2;"
+                  "DELETE FROM items WHERE id = 5;"
+                  "INSERT INTO departments (name) VALUES ('pwned\x1b[2J');"
+                  "CREATE TABLE loot (x)", url, base);
     char *out = NULL, err[512];
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
@@ -632,5 +639,31 @@ Test(diff, shows_rows_added_removed_and_changed, .init = setup_sqlite, .fini = t
     snprintf(url, sizeof url, "sqlite:%s/decoy.db", T.dir);
     cr_assert_eq(db_decoy_diff(url, base, f, err, sizeof err), 0, "%s", err);
     fclose(f);
+    free(out);
+}
+
+/* The copy is the attacker's: its table and column names and its values reach the operator's
+ * terminal escaped (C0, C1 and bidi controls alike), and a column it added does not stop the
+ * rows from being compared. */
+Test(diff, the_attackers_names_are_escaped_and_a_new_column_is_reported,
+     .init = setup_sqlite, .fini = teardown)
+{
+    char url[700], base[600];
+    attacker_copy("ALTER TABLE departments ADD COLUMN \"note\x1b[2J\" TEXT;"
+                  "UPDATE departments SET name = 'x\xc2\x9b" "31m\xe2\x80\xae' WHERE id = 1;"
+                  "CREATE TABLE \"loot\x1b]0;owned\x07\" (x)", url, base);
+    char *out = NULL, err[512];
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    int n = db_decoy_diff(url, base, f, err, sizeof err);
+    fclose(f);
+    cr_assert_geq(n, 2, "%s\n%s", err, out ? out : "");
+    cr_assert_null(strpbrk(out, "\x1b\x07"), "no control byte reaches the terminal: %s", out);
+    cr_assert_null(strstr(out, "\xc2\x9b"), "nor a C1 control: %s", out);
+    cr_assert_null(strstr(out, "\xe2\x80\xae"), "nor a bidi override: %s", out);
+    cr_assert(strstr(out, "table loot\\x1b]0;owned\\x07: created by the attacker\n"), "%s", out);
+    cr_assert(strstr(out, "table departments: column note\\x1b[2J added by the attacker\n"),
+              "%s", out);
+    cr_assert(strstr(out, " -> 'x\\xc2\\x9b31m\\xe2\\x80\\xae'\n"), "%s", out);
     free(out);
 }

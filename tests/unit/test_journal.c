@@ -585,6 +585,20 @@ Test(log, json_escape_keeps_valid_utf8_and_marks_the_rest)
     buf_free(&b);
 }
 
+/* Event lines get read on terminals (tail -f): C1 controls (U+009B is CSI to many terminals)
+ * and bidi overrides go as \u escapes, the same string to any JSON reader. */
+Test(log, json_escape_writes_terminal_controls_as_u_escapes)
+{
+    buf b = BUF_INIT;
+    cr_assert_eq(jr_append_json(&b, "a\xc2\x9b" "2J\xe2\x80\xae" "b\xc2\xa0", 11, 1), 0);
+    buf_append(&b, "", 1);
+    cr_assert_str_eq(b.data, "\"a\\u009b2J\\u202eb\xc2\xa0\"", "U+00A0 is text: kept");
+    json_t *j = json_loads(b.data, JSON_DECODE_ANY, NULL);
+    cr_assert_str_eq(json_string_value(j), "a\xc2\x9b" "2J\xe2\x80\xae" "b\xc2\xa0");
+    json_decref(j);
+    buf_free(&b);
+}
+
 /* ---- Shared verdicts: the log, the follower, the operator --------------------------------- */
 
 static int64_t count_where(mitsu_db *db, const char *sql, const char *arg)
@@ -826,6 +840,27 @@ BACKEND_TEST(operator_flag_sets_the_state_once_and_logs_a_verdict_and_an_event)
     cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM events WHERE sid = ? AND event = 'flag'"
                                  " AND detector = 'operator' AND evidence = 'seen scanning'",
                              sid_a), 1);
+    mitsu_db_close(db);
+}
+
+/* The requests are rewritten a batch at a time (memory stays bounded): every one of many
+ * batches is masked, the last one partly full. */
+BACKEND_TEST(release_masks_every_request_of_a_busy_client)
+{
+    jr_journal *jr = open_jr(NULL);
+    hp_client c = make_client(sid_a, "192.0.2.1", HP_CLIENT_ATTACKER);
+    cr_assert_eq(jr_client(jr, &c, "login", 1), 0);
+    for (int i = 0; i < 250; i++) {
+        jr_request_rec r = {.time = 1 + i, .sid = sid_a, .ip = "192.0.2.1", .method = "GET",
+                            .target = "/login?password=hunter2"};
+        cr_assert_eq(jr_request(jr, &r, 0), 0);
+    }
+    jr_close(jr);
+    mitsu_db *db = must_open(T.url);
+    char err[512] = "";
+    cr_assert_eq(jr_release(db, sid_a, secrets, 3, 9000, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(count_where(db, "SELECT COUNT(*) FROM requests WHERE sid = ? AND"
+                                 " target = '/login?password=[masked]'", sid_a), 250);
     mitsu_db_close(db);
 }
 

@@ -144,11 +144,65 @@ Test(csv, rfc4180_quoting)
     csv_is("\"", "\"\"\"\"");
 }
 
+/* The cells are the attacker's: one a spreadsheet would run as a formula (=, +, -, @, or a tab
+ * or CR first) starts with a ' so that it is shown as text; a number stays a number. */
+Test(csv, a_cell_a_spreadsheet_would_run_as_a_formula_is_text)
+{
+    csv_is("=HYPERLINK(\"http://evil/\",\"x\")", "\"'=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\"");
+    csv_is("@SUM(A1)", "'@SUM(A1)");
+    csv_is("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0");
+    csv_is("-2+3", "'-2+3");
+    csv_is("\t=1", "'\t=1");
+    csv_is("\r=1", "\"'\r=1\"");
+    csv_is("-", "'-");
+    csv_is("-12", "-12");
+    csv_is("+1.5", "+1.5");
+    csv_is("a=b", "a=b");
+}
+
 Test(cells, control_bytes_are_shown_not_sent)
 {
     char *s = tool_clean("a\x1b[2Jb\n\x7f", 0);
     cr_assert_str_eq(s, "a\\x1b[2Jb\\x0a\\x7f");
     free(s);
+}
+
+/* UTF-8 C1 controls (U+009B is CSI to many terminals), a raw 0x9b, bidi overrides that reorder
+ * what the operator reads, and malformed UTF-8: escaped byte by byte; other UTF-8 kept. */
+Test(cells, c1_controls_bidi_overrides_and_bad_utf8_are_shown_not_sent)
+{
+    char *s = tool_clean("a\xc2\x9b" "2J|\x9b" "31m|\xe2\x80\xae" "cba|\xc0\xaf|\xc3\xa9", 0);
+    cr_assert_str_eq(s, "a\\xc2\\x9b2J|\\x9b31m|\\xe2\\x80\\xaecba|\\xc0\\xaf|\xc3\xa9");
+    free(s);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    tool_print_escaped(f, "a\n\tb\xc2\x9b" "c\x1b", 8);
+    fclose(f);
+    cr_assert_str_eq(out, "a\n\tb\\xc2\\x9bc\\x1b", "newlines and tabs kept, controls not");
+    free(out);
+}
+
+/* --json on a terminal: everything beyond ASCII as \u escapes, so C1 controls and bidi
+ * overrides cannot act; the same string to any JSON reader. */
+Test(json, output_is_ascii, .init = cr_redirect_stdout)
+{
+    cr_assert_eq(tool_print_json(json_string("a\xc2\x9b" "2J\xe2\x80\xae\xc3\xa9")), TOOL_OK);
+    fflush(stdout);
+    cr_assert_stdout_eq_str("\"a\\u009B2J\\u202E\\u00E9\"\n");
+}
+
+/* A block of attacker text (a body): every line after the first starts with the indent, so
+ * that no line of it can pass for one of ours. */
+Test(cells, a_block_is_indented_after_every_newline)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    tool_print_block(f, "a\n#9  forged\r\n\x1b", 15, "  ");
+    fclose(f);
+    cr_assert_str_eq(out, "a\n  #9  forged\\x0d\n  \\x1b");
+    free(out);
 }
 
 Test(cells, long_text_is_cut_with_an_ellipsis_counting_characters)
