@@ -663,6 +663,18 @@ static void touch(hp_client *c, const uint8_t ip[HP_IP_LEN], int64_t now, int co
     }
 }
 
+/* The caller's work on the record it identified, under the same lock. Only the detector slots
+ * and the score are its to change: anything else would bypass the indexes. */
+static void run_then(const hp_client_then *then, hp_client *c)
+{
+    if (!then)
+        return;
+    uint8_t state = c->state, flags = c->flags;
+    then->fn(c, then->arg);
+    if (c->state != state || c->flags != flags)
+        abort();
+}
+
 static void fill(hp_client_ref *out, const hp_client *c, enum hp_client_how how)
 {
     memcpy(out->sid, c->sid, HP_SID_LEN);
@@ -673,7 +685,7 @@ static void fill(hp_client_ref *out, const hp_client *c, enum hp_client_how how)
 
 /* Rule 1: the client named by a known id. */
 static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8_t ip[HP_IP_LEN],
-                  int64_t now, hp_client_ref *out)
+                  int64_t now, hp_client_ref *out, const hp_client_then *then)
 {
     uint64_t h = key_hash(t, sid);
     shard *s = shard_for(t, h);
@@ -683,6 +695,7 @@ static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8
     if (c) {
         memcpy(old, c->ip, HP_IP_LEN);
         touch(c, ip, now, 1);
+        run_then(then, c);
         fill(out, c, HP_CLIENT_BY_SID);
     }
     pthread_mutex_unlock(&s->mu);
@@ -700,7 +713,7 @@ static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8
 
 /* Rule 2: the client ip leads to, if it is an attacker or never sent its cookie back. */
 static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint8_t ip[HP_IP_LEN],
-                 int64_t now, hp_client_ref *out)
+                 int64_t now, hp_client_ref *out, const hp_client_then *then)
 {
     uint64_t h = key_hash(t, owner);
     shard *s = shard_for(t, h);
@@ -710,6 +723,7 @@ static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint
                    (!(c->flags & HP_CLIENT_CONFIRMED) && !memcmp(c->ip, ip, HP_IP_LEN)));
     if (ok) {
         touch(c, ip, now, 0);
+        run_then(then, c);
         fill(out, c, HP_CLIENT_BY_IP);
     }
     pthread_mutex_unlock(&s->mu);
@@ -718,10 +732,11 @@ static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint
 
 /* Rule 3: a new normal client; displace is the IP's client seen not to be an attacker. */
 static int create(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint8_t *displace,
-                  int64_t now, hp_client_ref *out)
+                  int64_t now, hp_client_ref *out, const hp_client_then *then)
 {
     hp_client c = {.first_seen = now, .last_seen = now, .requests = 1};
     memcpy(c.ip, ip, HP_IP_LEN);
+    run_then(then, &c); /* not in the table yet: no lock needed */
     int r;
     do { /* a repeated id (odds 2^-128) is drawn again rather than merged */
         if (random_bytes(c.sid, HP_SID_LEN))
@@ -737,6 +752,13 @@ static int create(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint8_t
 int hp_client_identify(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const char *sid_hex,
                        size_t len, int64_t now, hp_client_ref *out)
 {
+    return hp_client_identify_then(t, ip, sid_hex, len, now, out, NULL);
+}
+
+int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const char *sid_hex,
+                            size_t len, int64_t now, hp_client_ref *out,
+                            const hp_client_then *then)
+{
     enum hp_client_cookie cookie = HP_COOKIE_NONE;
     uint8_t sid[HP_SID_LEN], owner[HP_SID_LEN];
     int r = 0;
@@ -744,15 +766,15 @@ int hp_client_identify(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const ch
     if (sid_hex) {
         if (hp_client_sid_parse(sid_hex, len, sid))
             cookie = HP_COOKIE_MALFORMED;
-        else if (by_sid(t, sid, ip, now, out))
+        else if (by_sid(t, sid, ip, now, out, then))
             cookie = HP_COOKIE_KNOWN;
         else
             cookie = HP_COOKIE_UNKNOWN;
     }
     if (cookie != HP_COOKIE_KNOWN) {
         int has_owner = ip_owner(t, ip, owner);
-        if (!has_owner || !by_ip(t, owner, ip, now, out))
-            r = create(t, ip, has_owner ? owner : NULL, now, out);
+        if (!has_owner || !by_ip(t, owner, ip, now, out, then))
+            r = create(t, ip, has_owner ? owner : NULL, now, out, then);
     }
     out->cookie = cookie;
     return r;

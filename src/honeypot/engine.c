@@ -1,6 +1,7 @@
 /* The honeypot engine: client identification, the detector runs, scoring with decay, verdicts
  * and actions, wrapped around the application's pipeline as the web layer's guard. */
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -442,6 +443,35 @@ static hp_request *request_new(hp_engine *hp, arena *a)
     return r;
 }
 
+/* The client's address as the table's key and as text. Without trusted proxies the peer is the
+ * client: the key then comes straight from the socket address, not from its text parsed back. */
+static void client_address(hp_request *r, mitsu_req *req)
+{
+    const struct sockaddr_storage *ss = &req->ex->peer;
+    if (!req->app->trusted.count && req->ex->peer_len && ss->ss_family == AF_INET) {
+        static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(r->ip, v4mapped, sizeof v4mapped);
+        memcpy(r->ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        cidr_peer_text(ss, req->ex->peer_len, r->ip_text);
+        return;
+    }
+    const char *ip = mitsu_client_ip(req);
+    size_t iplen = strnlen(ip, sizeof r->ip_text - 1);
+    memcpy(r->ip_text, ip, iplen);
+    r->ip_text[iplen] = '\0';
+    if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
+        memset(r->ip, 0, sizeof r->ip);
+}
+
+/* Under the client's lock, while it is identified: the detectors' bookkeeping on its record. */
+static void identified(hp_client *c, void *arg)
+{
+    hp_request *r = arg;
+    for (int i = 1; i < NDETECTORS; i++)
+        if (detectors[i]->identified && (detectors[i]->phases & HP_BEFORE))
+            detectors[i]->identified(r->hp->state[i], r, c);
+}
+
 static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
 {
     hp_engine *hp = ctx;
@@ -452,20 +482,16 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
         return MITSU_NEXT;
     r->req = req;
     req->client = r;
-    const char *ip = mitsu_client_ip(req);
-    size_t iplen = strnlen(ip, sizeof r->ip_text - 1);
-    memcpy(r->ip_text, ip, iplen);
-    r->ip_text[iplen] = '\0';
-    if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
-        memset(r->ip, 0, sizeof r->ip);
+    client_address(r, req);
+    r->whitelisted = is_whitelisted(hp, req, r->ip_text);
+    r->is_static = is_static_path(hp, mitsu_req_path(req));
     const char *cookie = client_cookie(hp, req);
-    if (hp_client_identify(hp->clients, r->ip, cookie, cookie ? strlen(cookie) : 0, r->now,
-                           &r->client) < 0)
+    hp_client_then then = {identified, r};
+    if (hp_client_identify_then(hp->clients, r->ip, cookie, cookie ? strlen(cookie) : 0, r->now,
+                                &r->client, r->whitelisted ? NULL : &then) < 0)
         return MITSU_NEXT;
     r->has_client = 1;
     hp_client_sid_format(r->client.sid, req->client_id);
-    r->whitelisted = is_whitelisted(hp, req, r->ip_text);
-    r->is_static = is_static_path(hp, mitsu_req_path(req));
     if (!r->whitelisted) {
         for (int i = 1; i < NDETECTORS; i++)
             if (detectors[i]->before && (detectors[i]->phases & HP_BEFORE))
