@@ -419,17 +419,22 @@ static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res)
 
 /* The first id cookie that is one of ours in form: another application on the same host may
  * send a cookie of the same name first. */
-static const char *client_cookie(const hp_engine *hp, mitsu_req *req)
+static const char *client_cookie(const hp_engine *hp, mitsu_req *req, size_t *len)
 {
     const cookie_jar *jar = req_cookies(req);
     const cookie_pair *first = cookie_get(jar, hp->cookie_name), *p = first;
-    uint8_t sid[HP_SID_LEN];
-    for (; p; p = cookie_next(jar, hp->cookie_name, p))
-        if (hp_client_sid_parse(p->value, p->value_len, sid) == 0)
-            break;
-    if (!p)
-        p = first; /* none valid: the table is told what was sent */
-    return p ? arena_strndup(req->ex->arena, p->value, p->value_len) : NULL;
+    if (!first)
+        return NULL;
+    if (cookie_next(jar, hp->cookie_name, first)) { /* alone, the table judges it itself */
+        uint8_t sid[HP_SID_LEN];
+        for (; p; p = cookie_next(jar, hp->cookie_name, p))
+            if (hp_client_sid_parse(p->value, p->value_len, sid) == 0)
+                break;
+        if (!p)
+            p = first; /* none valid: the table is told what was sent */
+    }
+    *len = p->value_len;
+    return p->value; /* the jar's NUL-terminated copy, in the request's arena */
 }
 
 static hp_request *request_new(hp_engine *hp, arena *a)
@@ -485,9 +490,10 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
     client_address(r, req);
     r->whitelisted = is_whitelisted(hp, req, r->ip_text);
     r->is_static = is_static_path(hp, mitsu_req_path(req));
-    const char *cookie = client_cookie(hp, req);
+    size_t cookie_len = 0;
+    const char *cookie = client_cookie(hp, req, &cookie_len);
     hp_client_then then = {identified, r};
-    if (hp_client_identify_then(hp->clients, r->ip, cookie, cookie ? strlen(cookie) : 0, r->now,
+    if (hp_client_identify_then(hp->clients, r->ip, cookie, cookie_len, r->now,
                                 &r->client, r->whitelisted ? NULL : &then) < 0)
         return MITSU_NEXT;
     r->has_client = 1;

@@ -821,3 +821,19 @@ Test(client, identify_then_runs_on_the_record_found_or_made_and_its_change_stays
     cr_assert_eq(c.requests, 4);
     hp_client_table_free(t);
 }
+
+Test(client, ids_format_as_lowercase_hex_for_every_byte_value)
+{
+    for (int base = 0; base < 256; base += HP_SID_LEN) {
+        uint8_t sid[HP_SID_LEN], back[HP_SID_LEN];
+        char hex[HP_SID_HEX + 1], want[HP_SID_HEX + 1];
+        for (int i = 0; i < HP_SID_LEN; i++) {
+            sid[i] = (uint8_t)(base + i);
+            snprintf(want + 2 * i, 3, "%02x", sid[i]);
+        }
+        hp_client_sid_format(sid, hex);
+        cr_assert_str_eq(hex, want);
+        cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), 0);
+        cr_assert_arr_eq(back, sid, HP_SID_LEN);
+    }
+}
