@@ -31,6 +31,7 @@ static const hp_detector *const detectors[] = {
     &hp_detect_tamper,
 };
 enum { NDETECTORS = sizeof detectors / sizeof detectors[0] };
+enum run_phase { RUN_IDENTIFIED, RUN_BEFORE, RUN_ROUTED, RUN_AFTER, RUN_REJECT, NRUN };
 
 struct hp_engine {
     mitsu_app *app;
@@ -62,6 +63,10 @@ struct hp_engine {
     const char *static_prefix;
     int log_events;              /* [journal] log = stderr: one JSON line per verdict */
     void *state[NDETECTORS];
+    /* Per phase, the ids of the detectors with a call for it, in table order: the request
+     * path walks these, not the whole table. */
+    uint8_t run[NRUN][NDETECTORS];
+    uint8_t nrun[NRUN];
 };
 
 static uint8_t detector_id(const hp_detector *d)
@@ -472,9 +477,11 @@ static void client_address(hp_request *r, mitsu_req *req)
 static void identified(hp_client *c, void *arg)
 {
     hp_request *r = arg;
-    for (int i = 1; i < NDETECTORS; i++)
-        if (detectors[i]->identified && (detectors[i]->phases & HP_BEFORE))
-            detectors[i]->identified(r->hp->state[i], r, c);
+    const hp_engine *hp = r->hp;
+    for (int k = 0; k < hp->nrun[RUN_IDENTIFIED]; k++) {
+        uint8_t i = hp->run[RUN_IDENTIFIED][k];
+        detectors[i]->identified(hp->state[i], r, c);
+    }
 }
 
 static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
@@ -499,9 +506,10 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
     r->has_client = 1;
     hp_client_sid_format(r->client.sid, req->client_id);
     if (!r->whitelisted) {
-        for (int i = 1; i < NDETECTORS; i++)
-            if (detectors[i]->before && (detectors[i]->phases & HP_BEFORE))
-                detectors[i]->before(hp->state[i], r);
+        for (int k = 0; k < hp->nrun[RUN_BEFORE]; k++) {
+            uint8_t i = hp->run[RUN_BEFORE][k];
+            detectors[i]->before(hp->state[i], r);
+        }
         apply(r, 0);
     }
     int rc = act(hp, r, req, res);
@@ -524,9 +532,10 @@ static int guard_routed(mitsu_req *req, mitsu_res *res, void *ctx)
     }
     r->res = res;
     r->answered = 0;
-    for (int i = 1; i < NDETECTORS; i++)
-        if (detectors[i]->routed && (detectors[i]->phases & HP_ROUTED))
-            detectors[i]->routed(hp->state[i], r);
+    for (int k = 0; k < hp->nrun[RUN_ROUTED]; k++) {
+        uint8_t i = hp->run[RUN_ROUTED][k];
+        detectors[i]->routed(hp->state[i], r);
+    }
     if (hp->enabled && r->has_client && !r->whitelisted)
         apply(r, 0);
     r->nhits = 0;
@@ -633,9 +642,10 @@ static void guard_after(mitsu_req *req, mitsu_res *res, void *ctx)
     r->res = res;
     r->status = mitsu_res_status(res);
     if (!r->whitelisted)
-        for (int i = 1; i < NDETECTORS; i++)
-            if (detectors[i]->after && (detectors[i]->phases & HP_AFTER))
-                detectors[i]->after(hp->state[i], r);
+        for (int k = 0; k < hp->nrun[RUN_AFTER]; k++) {
+            uint8_t i = hp->run[RUN_AFTER][k];
+            detectors[i]->after(hp->state[i], r);
+        }
     apply(r, 1);
     if (r->client.state == HP_CLIENT_ATTACKER && hp->sink.request)
         hp->sink.request(hp->sink.ctx, r);
@@ -661,9 +671,10 @@ static void guard_reject(const http_rejection *rej, void *ctx)
         if (hp_client_identify(hp->clients, r->ip, NULL, 0, r->now, &r->client) == 0 &&
             !(hp->whitelist.count && cidr_list_contains(&hp->whitelist, r->ip_text))) {
             r->has_client = 1;
-            for (int i = 1; i < NDETECTORS; i++)
-                if (detectors[i]->reject && (detectors[i]->phases & HP_REJECT))
-                    detectors[i]->reject(hp->state[i], r);
+            for (int k = 0; k < hp->nrun[RUN_REJECT]; k++) {
+                uint8_t i = hp->run[RUN_REJECT][k];
+                detectors[i]->reject(hp->state[i], r);
+            }
             apply(r, 0);
         }
     }
@@ -684,6 +695,23 @@ static void engine_free(void *p)
     cidr_list_free(&hp->whitelist);
     free(hp->cookie_line);
     free(hp);
+}
+
+static void plan_runs(hp_engine *hp)
+{
+    for (uint8_t i = 1; i < NDETECTORS; i++) {
+        const hp_detector *d = detectors[i];
+        int has[NRUN] = {
+            [RUN_IDENTIFIED] = d->identified && (d->phases & HP_BEFORE),
+            [RUN_BEFORE] = d->before && (d->phases & HP_BEFORE),
+            [RUN_ROUTED] = d->routed && (d->phases & HP_ROUTED),
+            [RUN_AFTER] = d->after && (d->phases & HP_AFTER),
+            [RUN_REJECT] = d->reject && (d->phases & HP_REJECT),
+        };
+        for (int p = 0; p < NRUN; p++)
+            if (has[p])
+                hp->run[p][hp->nrun[p]++] = i;
+    }
 }
 
 hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
@@ -731,6 +759,7 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
     for (int i = 1; i < NDETECTORS; i++)
         if (detectors[i]->init && detectors[i]->init(hp, cfg, &hp->state[i], err, errlen) < 0)
             goto fail;
+    plan_runs(hp);
     if (web_app_own(app, hp, engine_free) < 0) {
         snprintf(err, errlen, "too many parts attached to the application");
         goto fail;
