@@ -76,6 +76,7 @@ typedef struct sig_kind_set {
     sig_group *groups;
     size_t ngroups;
     uint32_t classes; /* bits of the classes these rules can hit */
+    uint32_t minlen;  /* the shortest subject any of them can match */
 } sig_kind_set;
 
 struct sig_rules {
@@ -295,9 +296,13 @@ static int build_kinds(sig_rules *r)
             if (rule->minlen < g->minlen)
                 g->minlen = rule->minlen;
         }
-        for (size_t j = 0; j < ks->ngroups; j++)
+        ks->minlen = UINT32_MAX;
+        for (size_t j = 0; j < ks->ngroups; j++) {
             if (ks->groups[j].n > 1 && join_group(r, k, &ks->groups[j]) < 0)
                 return -1;
+            if (ks->groups[j].minlen < ks->minlen)
+                ks->minlen = ks->groups[j].minlen;
+        }
     }
     return 0;
 }
@@ -952,6 +957,9 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
     if (len > SIG_VALUE_MAX)
         len = SIG_VALUE_MAX;
     s->values++;
+    /* Shorter than any rule can match (decoding only shortens): a path of "/", say. */
+    if (len < ks->minlen)
+        return 0;
     clean_entry *slot = NULL;
     size_t errors = s->errors;
     uint32_t key = (uint32_t)kind | (plus ? 1u << 8 : 0);
@@ -1146,7 +1154,9 @@ static void sig_before(void *state, hp_request *r)
         return;
     mitsu_req *req = r->req;
     const http_request *hr = &req->ex->req;
-    walk w = {st, r, {0}};
+    walk w; /* not zeroed here: sig_scan_init() does that for the scan */
+    w.st = st;
+    w.r = r;
     if (sig_scan_init(&w.scan, st->rules, r->arena) < 0)
         return;
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
