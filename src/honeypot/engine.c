@@ -462,7 +462,16 @@ static void client_address(hp_request *r, mitsu_req *req)
         static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         memcpy(r->ip, v4mapped, sizeof v4mapped);
         memcpy(r->ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-        cidr_peer_text(ss, req->ex->peer_len, r->ip_text);
+        /* A worker serves one address many times in a row (keep-alive): its text is kept. */
+        static _Thread_local uint8_t last_ip[4];
+        static _Thread_local char last_text[16];
+        if (!last_text[0] || memcmp(last_ip, r->ip + 12, 4)) {
+            cidr_peer_text(ss, req->ex->peer_len, r->ip_text);
+            memcpy(last_ip, r->ip + 12, 4);
+            memcpy(last_text, r->ip_text, sizeof last_text); /* "255.255.255.255" fits */
+        } else {
+            memcpy(r->ip_text, last_text, sizeof last_text);
+        }
         return;
     }
     const char *ip = mitsu_client_ip(req);
