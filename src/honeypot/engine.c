@@ -608,12 +608,11 @@ static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
 {
     if (!r->client.set_cookie || res->ex->res.headers_sent)
         return;
-    char *line = arena_alloc(r->arena, hp->cookie_len);
+    char *line = http_response_header_room(&res->ex->res, hp->cookie_len);
     if (!line)
         return;
     memcpy(line, hp->cookie_line, hp->cookie_len);
     memcpy(line + hp->cookie_sid_at, r->req->client_id, HP_SID_HEX);
-    http_response_headern(&res->ex->res, "Set-Cookie", 10, line, hp->cookie_len);
 }
 
 /* Set-Cookie: NAME=<32 hex digits>; Max-Age=...; Path=/; [Secure;] HttpOnly; SameSite=Lax */
@@ -629,12 +628,14 @@ static int make_cookie_line(hp_engine *hp, const config *cfg, char *err, size_t 
     arena a;
     arena_init(&a, 512);
     const char *line = NULL;
-    if (cookie_format(&a, &line, hp->cookie_name, zero, &at) == 0) {
-        hp->cookie_len = strlen(line);
-        hp->cookie_sid_at = strlen(hp->cookie_name) + 1;
-        hp->cookie_line = malloc(hp->cookie_len);
+    /* The whole header line, checked now like any header: each response copies it as is. */
+    if (cookie_format(&a, &line, hp->cookie_name, zero, &at) == 0 &&
+        http_header_is_safe("Set-Cookie", 10, line, strlen(line))) {
+        hp->cookie_len = strlen("Set-Cookie: ") + strlen(line);
+        hp->cookie_sid_at = strlen("Set-Cookie: ") + strlen(hp->cookie_name) + 1;
+        hp->cookie_line = malloc(hp->cookie_len + 1);
         if (hp->cookie_line)
-            memcpy(hp->cookie_line, line, hp->cookie_len);
+            snprintf(hp->cookie_line, hp->cookie_len + 1, "Set-Cookie: %s", line);
     }
     arena_free(&a);
     if (!hp->cookie_line)
