@@ -804,9 +804,16 @@ static int clean_hit(const clean_entry *e, uint64_t gen, uint32_t kind, const ch
 static uint64_t clean_hash(uint32_t kind, const char *v, size_t len)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull * (kind + 1) ^ len;
-    for (size_t i = 0; i < len; i += 8) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) { /* a fixed-size copy is one load */
+        uint64_t w;
+        memcpy(&w, v + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
         uint64_t w = 0;
-        memcpy(&w, v + i, len - i < 8 ? len - i : 8);
+        memcpy(&w, v + i, len - i);
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
@@ -1038,7 +1045,16 @@ enum {
 typedef struct sig_state {
     sig_rules *rules;
     double weight;
+    /* Bit n of names[c]: a scanned header (below) is n bytes long and starts with the letter
+     * c ('a' + c, either case; 26: anything else). Most header names are ruled out by it. */
+    uint64_t names[27];
 } sig_state;
+
+static unsigned letter(char c)
+{
+    unsigned l = (unsigned)(c | 0x20) - 'a';
+    return l < 26 ? l : 26;
+}
 
 /* The headers attackers put payloads in (Log4Shell scanners sprayed these) that a request
  * carries for the application; Authorization and Cookie are left out of evidence on purpose
@@ -1078,6 +1094,8 @@ static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, s
         return -1;
     }
     st->weight = (double)config_get_int(cfg, "signature", "weight");
+    for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
+        st->names[letter(scanned_headers[j].name[0])] |= 1ull << scanned_headers[j].len;
     *state = st;
     return 0;
 }
@@ -1162,12 +1180,19 @@ static void sig_before(void *state, hp_request *r)
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
     for (size_t i = 0; i < hr->nheaders; i++) {
         const http_header *h = &hr->headers[i];
-        if (h->name.len == 10 && http_slice_ieq(h->name, "User-Agent")) {
+        if (!h->name.len)
+            continue;
+        /* Length and first letter tell most names apart before a whole comparison. */
+        char first = (char)(h->name.base[0] | 0x20);
+        if (h->name.len == 10 && first == 'u' && http_slice_ieq(h->name, "User-Agent")) {
             value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
             continue;
         }
+        if (h->name.len >= 64 || !(st->names[letter(first)] >> h->name.len & 1))
+            continue;
         for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
             if (h->name.len == scanned_headers[j].len &&
+                first == (scanned_headers[j].name[0] | 0x20) &&
                 http_slice_ieq(h->name, scanned_headers[j].name))
                 value(&w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
     }
