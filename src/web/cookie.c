@@ -114,8 +114,9 @@ int cookie_parse(arena *a, const char *header, size_t len, cookie_jar *jar)
         return 0;
     /* Each pair but the last ends at a ';', so this bounds the pairs added. */
     size_t most = 1;
-    for (size_t i = 0; i < len; i++)
-        most += header[i] == ';';
+    for (const char *p = header, *end = header + len; (p = memchr(p, ';', (size_t)(end - p)));
+         p++)
+        most++;
     cookie_pair *pairs = arena_alloc(a, (jar->count + most) * sizeof *pairs);
     if (!pairs)
         return -1;

@@ -837,3 +837,23 @@ Test(client, ids_format_as_lowercase_hex_for_every_byte_value)
         cr_assert_arr_eq(back, sid, HP_SID_LEN);
     }
 }
+
+Test(client, an_id_with_any_byte_but_a_lowercase_hex_digit_anywhere_is_refused)
+{
+    const char *good = "0123456789abcdef0123456789abcdef";
+    for (int c = 0; c < 256; c++) {
+        for (int at = 0; at < HP_SID_HEX; at += 5) {
+            char hex[HP_SID_HEX + 1];
+            uint8_t sid[HP_SID_LEN];
+            memcpy(hex, good, sizeof hex);
+            hex[at] = (char)c;
+            int want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ? 0 : -1;
+            cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, sid), want, "byte %d at %d", c, at);
+            if (want == 0) {
+                unsigned v = c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+                unsigned got = at % 2 ? sid[at / 2] & 15u : (unsigned)sid[at / 2] >> 4;
+                cr_assert_eq(got, v, "byte %d at %d", c, at);
+            }
+        }
+    }
+}
