@@ -472,6 +472,8 @@ static void client_address(hp_request *r, mitsu_req *req)
         } else {
             memcpy(r->ip_text, last_text, sizeof last_text);
         }
+        /* what mitsu_client_ip() would work out again for the application */
+        memcpy(req->client_ip, r->ip_text, sizeof last_text);
         return;
     }
     const char *ip = mitsu_client_ip(req);
