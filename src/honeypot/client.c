@@ -1168,8 +1168,11 @@ static void hex4(const uint8_t in[4], char out[8])
 
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1])
 {
-    for (size_t i = 0; i < HP_SID_LEN; i += 4)
-        hex4(sid + i, out + 2 * i);
+    static_assert(HP_SID_LEN == 16, "four groups of four bytes");
+    hex4(sid, out);
+    hex4(sid + 4, out + 8);
+    hex4(sid + 8, out + 16);
+    hex4(sid + 12, out + 24);
     out[HP_SID_HEX] = '\0';
 }
 
