@@ -823,8 +823,9 @@ static uint64_t clean_hash(uint32_t kind, const char *v, size_t len)
 /* The entry holding the value, or the one to replace with it: two ways per set, so that two
  * values a browser sends with every request (its path and its cookie, say) that fall into the
  * same set do not evict each other on every request. */
-static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_t gen)
+static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_t gen, int *hit)
 {
+    *hit = 0;
     if (!clean_cache) {
         pthread_once(&clean_once, clean_key_make);
         if (!clean_key_ok || !(clean_cache = calloc(CLEAN_SETS * CLEAN_WAYS, sizeof *clean_cache)))
@@ -841,6 +842,7 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_
         clean_entry *e = &set[w];
         if (clean_hit(e, gen, kind, v, len)) {
             e->used = ++clean_clock;
+            *hit = 1;
             return e;
         }
         if (e->used < victim->used)
@@ -971,8 +973,9 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
     size_t errors = s->errors;
     uint32_t key = (uint32_t)kind | (plus ? 1u << 8 : 0);
     if (cacheable(kind, len) && !(s->classes & ks->classes)) {
-        slot = clean_slot(key, value, len, s->rules->gen);
-        if (slot && clean_hit(slot, s->rules->gen, key, value, len))
+        int clean;
+        slot = clean_slot(key, value, len, s->rules->gen, &clean);
+        if (clean)
             return 0;
     }
     char *copy = padded(s->arena, len);
