@@ -663,6 +663,18 @@ static void touch(hp_client *c, const uint8_t ip[HP_IP_LEN], int64_t now, int co
     }
 }
 
+/* The caller's work on the record it identified, under the same lock. Only the detector slots
+ * and the score are its to change: anything else would bypass the indexes. */
+static void run_then(const hp_client_then *then, hp_client *c)
+{
+    if (!then)
+        return;
+    uint8_t state = c->state, flags = c->flags;
+    then->fn(c, then->arg);
+    if (c->state != state || c->flags != flags)
+        abort();
+}
+
 static void fill(hp_client_ref *out, const hp_client *c, enum hp_client_how how)
 {
     memcpy(out->sid, c->sid, HP_SID_LEN);
@@ -673,7 +685,7 @@ static void fill(hp_client_ref *out, const hp_client *c, enum hp_client_how how)
 
 /* Rule 1: the client named by a known id. */
 static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8_t ip[HP_IP_LEN],
-                  int64_t now, hp_client_ref *out)
+                  int64_t now, hp_client_ref *out, const hp_client_then *then)
 {
     uint64_t h = key_hash(t, sid);
     shard *s = shard_for(t, h);
@@ -683,6 +695,7 @@ static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8
     if (c) {
         memcpy(old, c->ip, HP_IP_LEN);
         touch(c, ip, now, 1);
+        run_then(then, c);
         fill(out, c, HP_CLIENT_BY_SID);
     }
     pthread_mutex_unlock(&s->mu);
@@ -700,7 +713,7 @@ static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8
 
 /* Rule 2: the client ip leads to, if it is an attacker or never sent its cookie back. */
 static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint8_t ip[HP_IP_LEN],
-                 int64_t now, hp_client_ref *out)
+                 int64_t now, hp_client_ref *out, const hp_client_then *then)
 {
     uint64_t h = key_hash(t, owner);
     shard *s = shard_for(t, h);
@@ -710,6 +723,7 @@ static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint
                    (!(c->flags & HP_CLIENT_CONFIRMED) && !memcmp(c->ip, ip, HP_IP_LEN)));
     if (ok) {
         touch(c, ip, now, 0);
+        run_then(then, c);
         fill(out, c, HP_CLIENT_BY_IP);
     }
     pthread_mutex_unlock(&s->mu);
@@ -718,10 +732,11 @@ static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint
 
 /* Rule 3: a new normal client; displace is the IP's client seen not to be an attacker. */
 static int create(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint8_t *displace,
-                  int64_t now, hp_client_ref *out)
+                  int64_t now, hp_client_ref *out, const hp_client_then *then)
 {
     hp_client c = {.first_seen = now, .last_seen = now, .requests = 1};
     memcpy(c.ip, ip, HP_IP_LEN);
+    run_then(then, &c); /* not in the table yet: no lock needed */
     int r;
     do { /* a repeated id (odds 2^-128) is drawn again rather than merged */
         if (random_bytes(c.sid, HP_SID_LEN))
@@ -737,6 +752,13 @@ static int create(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint8_t
 int hp_client_identify(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const char *sid_hex,
                        size_t len, int64_t now, hp_client_ref *out)
 {
+    return hp_client_identify_then(t, ip, sid_hex, len, now, out, NULL);
+}
+
+int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const char *sid_hex,
+                            size_t len, int64_t now, hp_client_ref *out,
+                            const hp_client_then *then)
+{
     enum hp_client_cookie cookie = HP_COOKIE_NONE;
     uint8_t sid[HP_SID_LEN], owner[HP_SID_LEN];
     int r = 0;
@@ -744,15 +766,15 @@ int hp_client_identify(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const ch
     if (sid_hex) {
         if (hp_client_sid_parse(sid_hex, len, sid))
             cookie = HP_COOKIE_MALFORMED;
-        else if (by_sid(t, sid, ip, now, out))
+        else if (by_sid(t, sid, ip, now, out, then))
             cookie = HP_COOKIE_KNOWN;
         else
             cookie = HP_COOKIE_UNKNOWN;
     }
     if (cookie != HP_COOKIE_KNOWN) {
         int has_owner = ip_owner(t, ip, owner);
-        if (!has_owner || !by_ip(t, owner, ip, now, out))
-            r = create(t, ip, has_owner ? owner : NULL, now, out);
+        if (!has_owner || !by_ip(t, owner, ip, now, out, then))
+            r = create(t, ip, has_owner ? owner : NULL, now, out, then);
     }
     out->cookie = cookie;
     return r;
@@ -1086,42 +1108,71 @@ int hp_client_path_get(hp_client_table *t, uint32_t id, char *out, size_t n)
 
 /* ---- Keys ---------------------------------------------------------------------------------- */
 
-/* A table, not comparisons: the digits of a random id are a coin toss between 0-9 and a-f, and
- * mispredicted branches made the parse half the cost of a look-up. Each digit's value + 1;
- * 0: not a lowercase hex digit. */
-static const uint8_t hexval[256] = {
-    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
-    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
+#define BYTES(x) (0x0101010101010101ull * (x)) /* x in every byte of a word */
+
+/* Eight lowercase hex digits to four bytes, eight at a time and without branches (the digits of
+ * a random id are a coin toss between 0-9 and a-f: branches would mispredict). Each byte's
+ * class comes from adding to it: with the top bit clear, c + 0x80 - lo reaches 0x80 exactly
+ * when c >= lo. 0, or -1 when a byte is no lowercase hex digit. */
+static int unhex8(const char *in, uint8_t out[4])
+{
+    uint64_t v; /* in[0] in the low byte */
+    memcpy(&v, in, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    uint64_t high = v & BYTES(0x80);
+    uint64_t digit = (v + BYTES(0x80 - '0')) & ~(v + BYTES(0x80 - '9' - 1));
+    uint64_t letter = (v + BYTES(0x80 - 'a')) & ~(v + BYTES(0x80 - 'f' - 1));
+    uint64_t good = (digit | letter) & BYTES(0x80);
+    uint64_t nib = (v & BYTES(0x0f)) + (letter & BYTES(0x80)) / 0x80 * 9;
+    /* lane i of 16 bits: digit 2i (the high nibble) and 2i + 1, packed into its low byte */
+    uint64_t t = ((nib << 4) | (nib >> 8)) & 0x00ff00ff00ff00ffull;
+    t = (t | t >> 8) & 0x0000ffff0000ffffull;
+    uint32_t w = (uint32_t)(t | t >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    memcpy(out, &w, 4);
+    return !high && good == BYTES(0x80) ? 0 : -1;
+}
+#undef BYTES
 
 int hp_client_sid_parse(const char *hex, size_t len, uint8_t out[HP_SID_LEN])
 {
     if (len != HP_SID_HEX)
         return -1;
-    unsigned ok = 1;
-    for (size_t i = 0; i < HP_SID_LEN; i++) {
-        unsigned hi = hexval[(unsigned char)hex[2 * i]], lo = hexval[(unsigned char)hex[2 * i + 1]];
-        ok &= (hi != 0) & (lo != 0);
-        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
-    }
-    return ok ? 0 : -1;
+    int bad = 0;
+    for (size_t i = 0; i < HP_SID_LEN; i += 4)
+        bad |= unhex8(hex + 2 * i, out + i);
+    return bad ? -1 : 0;
 }
 
-/* Every request formats its client's id: two digits a byte from one table. */
-static const char hex_pairs[] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+/* Every request formats its client's id: eight digits at a time, each nibble spread to a byte
+ * and moved into '0'..'9' or 'a'..'f' by arithmetic, with no table and no branch. */
+static void hex4(const uint8_t in[4], char out[8])
+{
+    uint64_t t = (uint64_t)in[0] | (uint64_t)in[1] << 16 | (uint64_t)in[2] << 32 |
+                 (uint64_t)in[3] << 48; /* in[i] in the low byte of 16-bit lane i */
+    /* lane i: its low byte the high nibble (out[2i]), its high byte the low one (out[2i + 1]) */
+    uint64_t v = (t >> 4 & 0x000f000f000f000full) | (t & 0x000f000f000f000full) << 8;
+    uint64_t letter = ((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+    v += 0x3030303030303030ull + letter * ('a' - '0' - 10);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, &v, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        out[i] = (char)(v >> (8 * i));
+#endif
+}
 
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1])
 {
-    for (size_t i = 0; i < HP_SID_LEN; i++)
-        memcpy(out + 2 * i, hex_pairs + 2 * sid[i], 2);
+    static_assert(HP_SID_LEN == 16, "four groups of four bytes");
+    hex4(sid, out);
+    hex4(sid + 4, out + 8);
+    hex4(sid + 8, out + 16);
+    hex4(sid + 12, out + 24);
     out[HP_SID_HEX] = '\0';
 }
 

@@ -128,6 +128,18 @@ typedef struct hp_client_ref {
 int hp_client_identify(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const char *sid_hex,
                        size_t len, int64_t now, hp_client_ref *out);
 
+/* The same, and then->fn(c, then->arg) on the client found or made, under the lock the look-up
+ * took (a new client: before it is inserted), so that per-request bookkeeping (the rate bucket)
+ * costs no second look-up. fn may change only det[] and the score (anything else aborts), must
+ * be short and must not call the table. then may be NULL. */
+typedef struct hp_client_then {
+    void (*fn)(hp_client *c, void *arg);
+    void *arg;
+} hp_client_then;
+int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const char *sid_hex,
+                            size_t len, int64_t now, hp_client_ref *out,
+                            const hp_client_then *then);
+
 /* ---- Reading and changing a client --------------------------------------------------------- */
 
 /* Runs fn(c, arg) on the client under its shard's lock, so that a detector's read-modify-write

@@ -12,6 +12,7 @@
  * bits last 397 days: longer than any client lives ([honeypot] client_ttl is at most 366 days),
  * so the unsigned difference of two ticks never wraps. */
 enum { ONE = 1000, TICK_MS = 8 };
+#define MARK 1u /* r->marks: this request overflowed (one bit is the rate detector's own) */
 
 typedef struct rate {
     uint64_t limit;  /* requests per second: the leak, in thousandths per millisecond */
@@ -44,17 +45,14 @@ static void rate_fini(void *state)
     free(state);
 }
 
-typedef struct rate_arg {
-    const rate *s;
-    int64_t now;
-    int overflow; /* out: this request is the first overflow since the last report */
-} rate_arg;
-
-static void rate_locked(hp_client *c, void *p)
+/* Under the client's lock while it is identified: the bucket leaks, this request goes in; an
+ * overflow is noted for rate_before to report. */
+static void rate_identified(void *state, hp_request *r, hp_client *c)
 {
-    rate_arg *a = p;
-    const rate *s = a->s;
-    uint32_t tick = (uint32_t)((uint64_t)a->now / TICK_MS);
+    const rate *s = state;
+    if (!s || r->is_static || !r->req)
+        return;
+    uint32_t tick = (uint32_t)((uint64_t)r->now / TICK_MS);
     uint64_t level = c->det[HP_DET_RATE_LEVEL];
     if (level > 0) {
         /* A clock set back makes the difference huge: the bucket refills, which errs on the
@@ -68,7 +66,7 @@ static void rate_locked(hp_client *c, void *p)
         /* Empty: report, and lift the level one second's leak above the brim. Requests in that
          * second find it above the brim and are not reported again; then the next overflow is. */
         level = s->top;
-        a->overflow = 1;
+        r->marks |= MARK;
     }
     c->det[HP_DET_RATE_LEVEL] = (uint32_t)level;
     c->det[HP_DET_RATE_AT] = tick;
@@ -77,11 +75,7 @@ static void rate_locked(hp_client *c, void *p)
 static void rate_before(void *state, hp_request *r)
 {
     const rate *s = state;
-    if (!s || r->is_static || !r->req)
-        return;
-    rate_arg a = {s, r->now, 0};
-    if (hp_client_update(hp_engine_clients(r->hp), r->client.sid, rate_locked, &a) < 0 ||
-        !a.overflow)
+    if (!s || !(r->marks & MARK))
         return;
     hp_report(r, &hp_detect_rate, HP_SUSPICIOUS, s->weight,
               "over %llu requests a second after a burst of %llu (%s %.200s)",
@@ -95,4 +89,5 @@ const hp_detector hp_detect_rate = {
     .init = rate_init,
     .fini = rate_fini,
     .before = rate_before,
+    .identified = rate_identified,
 };

@@ -76,6 +76,7 @@ typedef struct sig_kind_set {
     sig_group *groups;
     size_t ngroups;
     uint32_t classes; /* bits of the classes these rules can hit */
+    uint32_t minlen;  /* the shortest subject any of them can match */
 } sig_kind_set;
 
 struct sig_rules {
@@ -295,9 +296,13 @@ static int build_kinds(sig_rules *r)
             if (rule->minlen < g->minlen)
                 g->minlen = rule->minlen;
         }
-        for (size_t j = 0; j < ks->ngroups; j++)
+        ks->minlen = UINT32_MAX;
+        for (size_t j = 0; j < ks->ngroups; j++) {
             if (ks->groups[j].n > 1 && join_group(r, k, &ks->groups[j]) < 0)
                 return -1;
+            if (ks->groups[j].minlen < ks->minlen)
+                ks->minlen = ks->groups[j].minlen;
+        }
     }
     return 0;
 }
@@ -799,9 +804,16 @@ static int clean_hit(const clean_entry *e, uint64_t gen, uint32_t kind, const ch
 static uint64_t clean_hash(uint32_t kind, const char *v, size_t len)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull * (kind + 1) ^ len;
-    for (size_t i = 0; i < len; i += 8) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) { /* a fixed-size copy is one load */
+        uint64_t w;
+        memcpy(&w, v + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
         uint64_t w = 0;
-        memcpy(&w, v + i, len - i < 8 ? len - i : 8);
+        memcpy(&w, v + i, len - i);
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
@@ -811,8 +823,9 @@ static uint64_t clean_hash(uint32_t kind, const char *v, size_t len)
 /* The entry holding the value, or the one to replace with it: two ways per set, so that two
  * values a browser sends with every request (its path and its cookie, say) that fall into the
  * same set do not evict each other on every request. */
-static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_t gen)
+static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_t gen, int *hit)
 {
+    *hit = 0;
     if (!clean_cache) {
         pthread_once(&clean_once, clean_key_make);
         if (!clean_key_ok || !(clean_cache = calloc(CLEAN_SETS * CLEAN_WAYS, sizeof *clean_cache)))
@@ -829,6 +842,7 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_
         clean_entry *e = &set[w];
         if (clean_hit(e, gen, kind, v, len)) {
             e->used = ++clean_clock;
+            *hit = 1;
             return e;
         }
         if (e->used < victim->used)
@@ -952,12 +966,16 @@ uint32_t sig_scan_value(sig_scan *s, enum sig_kind kind, int plus, const char *v
     if (len > SIG_VALUE_MAX)
         len = SIG_VALUE_MAX;
     s->values++;
+    /* Shorter than any rule can match (decoding only shortens): a path of "/", say. */
+    if (len < ks->minlen)
+        return 0;
     clean_entry *slot = NULL;
     size_t errors = s->errors;
     uint32_t key = (uint32_t)kind | (plus ? 1u << 8 : 0);
     if (cacheable(kind, len) && !(s->classes & ks->classes)) {
-        slot = clean_slot(key, value, len, s->rules->gen);
-        if (slot && clean_hit(slot, s->rules->gen, key, value, len))
+        int clean;
+        slot = clean_slot(key, value, len, s->rules->gen, &clean);
+        if (clean)
             return 0;
     }
     char *copy = padded(s->arena, len);
@@ -1030,7 +1048,16 @@ enum {
 typedef struct sig_state {
     sig_rules *rules;
     double weight;
+    /* Bit n of names[c]: a scanned header (below) is n bytes long and starts with the letter
+     * c ('a' + c, either case; 26: anything else). Most header names are ruled out by it. */
+    uint64_t names[27];
 } sig_state;
+
+static unsigned letter(char c)
+{
+    unsigned l = (unsigned)(c | 0x20) - 'a';
+    return l < 26 ? l : 26;
+}
 
 /* The headers attackers put payloads in (Log4Shell scanners sprayed these) that a request
  * carries for the application; Authorization and Cookie are left out of evidence on purpose
@@ -1070,6 +1097,8 @@ static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, s
         return -1;
     }
     st->weight = (double)config_get_int(cfg, "signature", "weight");
+    for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
+        st->names[letter(scanned_headers[j].name[0])] |= 1ull << scanned_headers[j].len;
     *state = st;
     return 0;
 }
@@ -1146,18 +1175,27 @@ static void sig_before(void *state, hp_request *r)
         return;
     mitsu_req *req = r->req;
     const http_request *hr = &req->ex->req;
-    walk w = {st, r, {0}};
+    walk w; /* not zeroed here: sig_scan_init() does that for the scan */
+    w.st = st;
+    w.r = r;
     if (sig_scan_init(&w.scan, st->rules, r->arena) < 0)
         return;
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
     for (size_t i = 0; i < hr->nheaders; i++) {
         const http_header *h = &hr->headers[i];
-        if (h->name.len == 10 && http_slice_ieq(h->name, "User-Agent")) {
+        if (!h->name.len)
+            continue;
+        /* Length and first letter tell most names apart before a whole comparison. */
+        char first = (char)(h->name.base[0] | 0x20);
+        if (h->name.len == 10 && first == 'u' && http_slice_ieq(h->name, "User-Agent")) {
             value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
             continue;
         }
+        if (h->name.len >= 64 || !(st->names[letter(first)] >> h->name.len & 1))
+            continue;
         for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
             if (h->name.len == scanned_headers[j].len &&
+                first == (scanned_headers[j].name[0] | 0x20) &&
                 http_slice_ieq(h->name, scanned_headers[j].name))
                 value(&w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
     }

@@ -7,11 +7,17 @@
 
 #include "honeypot/hp.h"
 
+/* A list of path prefixes, with the second bytes its entries have: most request paths share
+ * none of them ("/" itself, "/item/7"), and are told so by one bit. */
+typedef struct prefixes {
+    const char *const *list;
+    size_t n;
+    uint64_t second[4]; /* bit b: an entry's second byte is b */
+} prefixes;
+
 typedef struct trap {
-    const char *const *paths;
-    size_t npaths;
-    const char *const *bait;
-    size_t nbait;
+    prefixes paths;
+    prefixes bait;
     int robots;
     const char *honey;  /* [trap] honey_field; NULL: none */
     buf link_html;      /* what the helpers render, made once */
@@ -46,13 +52,13 @@ static int put_attr(buf *b, const char *s)
  * whoever requests it is a bot reading pages for places to go. No bait: no link. */
 static int make_link(trap *t)
 {
-    if (!t->nbait)
+    if (!t->bait.n)
         return 0;
     int rc = buf_append_str(&t->link_html, "<a href=\"");
-    rc |= put_attr(&t->link_html, t->bait[0]);
+    rc |= put_attr(&t->link_html, t->bait.list[0]);
     rc |= buf_append_str(&t->link_html, "\" rel=\"nofollow\" aria-hidden=\"true\" tabindex=\"-1\" "
                                         "style=\"" UNSEEN "\">");
-    rc |= put_attr(&t->link_html, t->bait[0]);
+    rc |= put_attr(&t->link_html, t->bait.list[0]);
     rc |= buf_append_str(&t->link_html, "</a>");
     return rc;
 }
@@ -97,6 +103,16 @@ static void trap_fini(void *state)
     free(t);
 }
 
+static void prefixes_init(prefixes *p, const config *cfg, const char *key)
+{
+    p->n = config_get_list(cfg, "trap", key, &p->list);
+    memset(p->second, 0, sizeof p->second);
+    for (size_t i = 0; i < p->n; i++) {
+        unsigned char b = p->list[i][0] ? (unsigned char)p->list[i][1] : 0;
+        p->second[b >> 6] |= 1ull << (b & 63); /* the filter matching_prefix() starts with */
+    }
+}
+
 static int trap_init(hp_engine *hp, const config *cfg, void **state, char *err, size_t errlen)
 {
     if (!config_get_bool(cfg, "trap", "enabled"))
@@ -104,8 +120,8 @@ static int trap_init(hp_engine *hp, const config *cfg, void **state, char *err, 
     trap *t = calloc(1, sizeof *t);
     if (!t)
         return -1;
-    t->npaths = config_get_list(cfg, "trap", "paths", &t->paths);
-    t->nbait = config_get_list(cfg, "trap", "robots_paths", &t->bait);
+    prefixes_init(&t->paths, cfg, "paths");
+    prefixes_init(&t->bait, cfg, "robots_paths");
     t->robots = config_get_bool(cfg, "trap", "robots");
     const char *honey = config_get_str(cfg, "trap", "honey_field");
     t->honey = honey && *honey ? honey : NULL;
@@ -130,11 +146,14 @@ static int routed(const trap *t, const http_request *hr, const char *path)
                         strlen(path), &m) == ROUTE_MATCH;
 }
 
-static const char *matching_prefix(const char *const *list, size_t n, const char *path)
+static const char *matching_prefix(const prefixes *pf, const char *path)
 {
+    unsigned char b = path[0] ? (unsigned char)path[1] : 0;
+    if (!(pf->second[b >> 6] >> (b & 63) & 1))
+        return NULL;
     size_t plen = strlen(path);
-    for (size_t i = 0; i < n; i++) {
-        const char *p = list[i];
+    for (size_t i = 0; i < pf->n; i++) {
+        const char *p = pf->list[i];
         if (p[0] != path[0] || (p[0] && p[1] != path[1]))
             continue; /* most entries differ in the first two bytes: no strlen for them */
         size_t len = strlen(p);
@@ -154,9 +173,9 @@ static void serve_robots(const trap *t, hp_request *r)
     mitsu_status(res, 200);
     mitsu_header(res, "Content-Type", "text/plain; charset=utf-8");
     mitsu_write(res, "User-agent: *\n", 14);
-    for (size_t i = 0; i < t->nbait; i++) {
+    for (size_t i = 0; i < t->bait.n; i++) {
         mitsu_write(res, "Disallow: ", 10);
-        mitsu_write(res, t->bait[i], strlen(t->bait[i]));
+        mitsu_write(res, t->bait.list[i], strlen(t->bait.list[i]));
         mitsu_write(res, "\n", 1);
     }
     r->answered = 1;
@@ -186,20 +205,18 @@ static void trap_before(void *state, hp_request *r)
         honey_check(t, r);
     const http_request *hr = &r->req->ex->req;
     const char *path = mitsu_req_path(r->req);
-    if (routed(t, hr, path))
-        return; /* the application serves it: not a trap here */
-    if (t->robots && strcmp(path, "/robots.txt") == 0 &&
-        (hr->method == HTTP_GET || hr->method == HTTP_HEAD)) {
+    int robots = t->robots && strcmp(path, "/robots.txt") == 0 &&
+                 (hr->method == HTTP_GET || hr->method == HTTP_HEAD);
+    const char *bait = robots ? NULL : matching_prefix(&t->bait, path);
+    const char *hit = robots || bait ? NULL : matching_prefix(&t->paths, path);
+    /* The route look-up only for a path that would be a trap: most requests are none. */
+    if ((!robots && !bait && !hit) || routed(t, hr, path))
+        return; /* nothing, or the application serves it: not a trap here */
+    if (robots)
         serve_robots(t, r);
-        return;
-    }
-    const char *hit = matching_prefix(t->bait, t->nbait, path);
-    if (hit) {
-        hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "robots.txt bait %s: %s", hit, path);
-        return;
-    }
-    hit = matching_prefix(t->paths, t->npaths, path);
-    if (hit)
+    else if (bait)
+        hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "robots.txt bait %s: %s", bait, path);
+    else
         hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "trap path %s: %s", hit, path);
 }
 

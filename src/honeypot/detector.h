@@ -48,6 +48,8 @@ typedef struct hp_request {
     size_t nhits, caphits;
     int flagged_now;                 /* this request made the client an attacker */
     int answered;                    /* a before detector answered the request itself */
+    unsigned marks;                  /* what detectors noted under the identification's lock,
+                                      * for their before call (rate: bit 0) */
 } hp_request;
 
 typedef struct hp_detector {
@@ -60,6 +62,11 @@ typedef struct hp_detector {
     /* Judge a request; report with hp_report(). Called on worker threads, concurrently: the
      * state is read-only, per-client data lives in the client table. */
     void (*before)(void *state, hp_request *r);
+    /* Before phase too, earlier: on the client's record while it is identified, under the
+     * table's lock (not for a whitelisted client): per-request bookkeeping that would otherwise
+     * look the client up and lock it again. Short, no reporting: note in r->marks what the
+     * before call should report. May be NULL. */
+    void (*identified)(void *state, hp_request *r, hp_client *c);
     void (*after)(void *state, hp_request *r);
     void (*reject)(void *state, hp_request *r);
     /* Also called without a client (the honeypot off, a whitelisted client): its hits then

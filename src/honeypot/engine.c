@@ -1,6 +1,7 @@
 /* The honeypot engine: client identification, the detector runs, scoring with decay, verdicts
  * and actions, wrapped around the application's pipeline as the web layer's guard. */
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ static const hp_detector *const detectors[] = {
     &hp_detect_tamper,
 };
 enum { NDETECTORS = sizeof detectors / sizeof detectors[0] };
+enum run_phase { RUN_IDENTIFIED, RUN_BEFORE, RUN_ROUTED, RUN_AFTER, RUN_REJECT, NRUN };
 
 struct hp_engine {
     mitsu_app *app;
@@ -61,6 +63,10 @@ struct hp_engine {
     const char *static_prefix;
     int log_events;              /* [journal] log = stderr: one JSON line per verdict */
     void *state[NDETECTORS];
+    /* Per phase, the ids of the detectors with a call for it, in table order: the request
+     * path walks these, not the whole table. */
+    uint8_t run[NRUN][NDETECTORS];
+    uint8_t nrun[NRUN];
 };
 
 static uint8_t detector_id(const hp_detector *d)
@@ -421,17 +427,22 @@ static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res, int
 
 /* The first id cookie that is one of ours in form: another application on the same host may
  * send a cookie of the same name first. */
-static const char *client_cookie(const hp_engine *hp, mitsu_req *req)
+static const char *client_cookie(const hp_engine *hp, mitsu_req *req, size_t *len)
 {
     const cookie_jar *jar = req_cookies(req);
     const cookie_pair *first = cookie_get(jar, hp->cookie_name), *p = first;
-    uint8_t sid[HP_SID_LEN];
-    for (; p; p = cookie_next(jar, hp->cookie_name, p))
-        if (hp_client_sid_parse(p->value, p->value_len, sid) == 0)
-            break;
-    if (!p)
-        p = first; /* none valid: the table is told what was sent */
-    return p ? arena_strndup(req->ex->arena, p->value, p->value_len) : NULL;
+    if (!first)
+        return NULL;
+    if (cookie_next(jar, hp->cookie_name, first)) { /* alone, the table judges it itself */
+        uint8_t sid[HP_SID_LEN];
+        for (; p; p = cookie_next(jar, hp->cookie_name, p))
+            if (hp_client_sid_parse(p->value, p->value_len, sid) == 0)
+                break;
+        if (!p)
+            p = first; /* none valid: the table is told what was sent */
+    }
+    *len = p->value_len;
+    return p->value; /* the jar's NUL-terminated copy, in the request's arena */
 }
 
 static hp_request *request_new(hp_engine *hp, arena *a)
@@ -445,6 +456,48 @@ static hp_request *request_new(hp_engine *hp, arena *a)
     return r;
 }
 
+/* The client's address as the table's key and as text. Without trusted proxies the peer is the
+ * client: the key then comes straight from the socket address, not from its text parsed back. */
+static void client_address(hp_request *r, mitsu_req *req)
+{
+    const struct sockaddr_storage *ss = &req->ex->peer;
+    if (!req->app->trusted.count && req->ex->peer_len && ss->ss_family == AF_INET) {
+        static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(r->ip, v4mapped, sizeof v4mapped);
+        memcpy(r->ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        /* A worker serves one address many times in a row (keep-alive): its text is kept. */
+        static _Thread_local uint8_t last_ip[4];
+        static _Thread_local char last_text[16];
+        if (!last_text[0] || memcmp(last_ip, r->ip + 12, 4)) {
+            cidr_peer_text(ss, req->ex->peer_len, r->ip_text);
+            memcpy(last_ip, r->ip + 12, 4);
+            memcpy(last_text, r->ip_text, sizeof last_text); /* "255.255.255.255" fits */
+        } else {
+            memcpy(r->ip_text, last_text, sizeof last_text);
+        }
+        /* what mitsu_client_ip() would work out again for the application */
+        memcpy(req->client_ip, r->ip_text, sizeof last_text);
+        return;
+    }
+    const char *ip = mitsu_client_ip(req);
+    size_t iplen = strnlen(ip, sizeof r->ip_text - 1);
+    memcpy(r->ip_text, ip, iplen);
+    r->ip_text[iplen] = '\0';
+    if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
+        memset(r->ip, 0, sizeof r->ip);
+}
+
+/* Under the client's lock, while it is identified: the detectors' bookkeeping on its record. */
+static void identified(hp_client *c, void *arg)
+{
+    hp_request *r = arg;
+    const hp_engine *hp = r->hp;
+    for (int k = 0; k < hp->nrun[RUN_IDENTIFIED]; k++) {
+        uint8_t i = hp->run[RUN_IDENTIFIED][k];
+        detectors[i]->identified(hp->state[i], r, c);
+    }
+}
+
 static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
 {
     hp_engine *hp = ctx;
@@ -455,24 +508,22 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
         return MITSU_NEXT;
     r->req = req;
     req->client = r;
-    const char *ip = mitsu_client_ip(req);
-    size_t iplen = strnlen(ip, sizeof r->ip_text - 1);
-    memcpy(r->ip_text, ip, iplen);
-    r->ip_text[iplen] = '\0';
-    if (hp_client_ip_parse(r->ip_text, r->ip) < 0)
-        memset(r->ip, 0, sizeof r->ip);
-    const char *cookie = client_cookie(hp, req);
-    if (hp_client_identify(hp->clients, r->ip, cookie, cookie ? strlen(cookie) : 0, r->now,
-                           &r->client) < 0)
+    client_address(r, req);
+    r->whitelisted = is_whitelisted(hp, req, r->ip_text);
+    r->is_static = is_static_path(hp, mitsu_req_path(req));
+    size_t cookie_len = 0;
+    const char *cookie = client_cookie(hp, req, &cookie_len);
+    hp_client_then then = {identified, r};
+    if (hp_client_identify_then(hp->clients, r->ip, cookie, cookie_len, r->now,
+                                &r->client, r->whitelisted ? NULL : &then) < 0)
         return MITSU_NEXT;
     r->has_client = 1;
     hp_client_sid_format(r->client.sid, req->client_id);
-    r->whitelisted = is_whitelisted(hp, req, r->ip_text);
-    r->is_static = is_static_path(hp, mitsu_req_path(req));
     if (!r->whitelisted) {
-        for (int i = 1; i < NDETECTORS; i++)
-            if (detectors[i]->before && (detectors[i]->phases & HP_BEFORE))
-                detectors[i]->before(hp->state[i], r);
+        for (int k = 0; k < hp->nrun[RUN_BEFORE]; k++) {
+            uint8_t i = hp->run[RUN_BEFORE][k];
+            detectors[i]->before(hp->state[i], r);
+        }
         apply(r, 0);
     }
     int rc = act(hp, r, req, res, 1);
@@ -495,9 +546,10 @@ static int guard_routed(mitsu_req *req, mitsu_res *res, void *ctx)
     }
     r->res = res;
     r->answered = 0;
-    for (int i = 1; i < NDETECTORS; i++)
-        if (detectors[i]->routed && (detectors[i]->phases & HP_ROUTED))
-            detectors[i]->routed(hp->state[i], r);
+    for (int k = 0; k < hp->nrun[RUN_ROUTED]; k++) {
+        uint8_t i = hp->run[RUN_ROUTED][k];
+        detectors[i]->routed(hp->state[i], r);
+    }
     int rc = MITSU_NEXT;
     if (hp->enabled && r->has_client && !r->whitelisted) {
         apply(r, 0);
@@ -567,12 +619,11 @@ static void set_client_cookie(hp_engine *hp, hp_request *r, mitsu_res *res)
 {
     if (!r->client.set_cookie || res->ex->res.headers_sent)
         return;
-    char *line = arena_alloc(r->arena, hp->cookie_len);
+    char *line = http_response_header_room(&res->ex->res, hp->cookie_len);
     if (!line)
         return;
     memcpy(line, hp->cookie_line, hp->cookie_len);
     memcpy(line + hp->cookie_sid_at, r->req->client_id, HP_SID_HEX);
-    http_response_headern(&res->ex->res, "Set-Cookie", 10, line, hp->cookie_len);
 }
 
 /* Set-Cookie: NAME=<32 hex digits>; Max-Age=...; Path=/; [Secure;] HttpOnly; SameSite=Lax */
@@ -588,12 +639,14 @@ static int make_cookie_line(hp_engine *hp, const config *cfg, char *err, size_t 
     arena a;
     arena_init(&a, 512);
     const char *line = NULL;
-    if (cookie_format(&a, &line, hp->cookie_name, zero, &at) == 0) {
-        hp->cookie_len = strlen(line);
-        hp->cookie_sid_at = strlen(hp->cookie_name) + 1;
-        hp->cookie_line = malloc(hp->cookie_len);
+    /* The whole header line, checked now like any header: each response copies it as is. */
+    if (cookie_format(&a, &line, hp->cookie_name, zero, &at) == 0 &&
+        http_header_is_safe("Set-Cookie", 10, line, strlen(line))) {
+        hp->cookie_len = strlen("Set-Cookie: ") + strlen(line);
+        hp->cookie_sid_at = strlen("Set-Cookie: ") + strlen(hp->cookie_name) + 1;
+        hp->cookie_line = malloc(hp->cookie_len + 1);
         if (hp->cookie_line)
-            memcpy(hp->cookie_line, line, hp->cookie_len);
+            snprintf(hp->cookie_line, hp->cookie_len + 1, "Set-Cookie: %s", line);
     }
     arena_free(&a);
     if (!hp->cookie_line)
@@ -610,9 +663,10 @@ static void guard_after(mitsu_req *req, mitsu_res *res, void *ctx)
     r->res = res;
     r->status = mitsu_res_status(res);
     if (!r->whitelisted)
-        for (int i = 1; i < NDETECTORS; i++)
-            if (detectors[i]->after && (detectors[i]->phases & HP_AFTER))
-                detectors[i]->after(hp->state[i], r);
+        for (int k = 0; k < hp->nrun[RUN_AFTER]; k++) {
+            uint8_t i = hp->run[RUN_AFTER][k];
+            detectors[i]->after(hp->state[i], r);
+        }
     apply(r, 1);
     if (r->client.state == HP_CLIENT_ATTACKER && hp->sink.request)
         hp->sink.request(hp->sink.ctx, r);
@@ -638,9 +692,10 @@ static void guard_reject(const http_rejection *rej, void *ctx)
         if (hp_client_identify(hp->clients, r->ip, NULL, 0, r->now, &r->client) == 0 &&
             !(hp->whitelist.count && cidr_list_contains(&hp->whitelist, r->ip_text))) {
             r->has_client = 1;
-            for (int i = 1; i < NDETECTORS; i++)
-                if (detectors[i]->reject && (detectors[i]->phases & HP_REJECT))
-                    detectors[i]->reject(hp->state[i], r);
+            for (int k = 0; k < hp->nrun[RUN_REJECT]; k++) {
+                uint8_t i = hp->run[RUN_REJECT][k];
+                detectors[i]->reject(hp->state[i], r);
+            }
             apply(r, 0);
         }
     }
@@ -661,6 +716,23 @@ static void engine_free(void *p)
     cidr_list_free(&hp->whitelist);
     free(hp->cookie_line);
     free(hp);
+}
+
+static void plan_runs(hp_engine *hp)
+{
+    for (uint8_t i = 1; i < NDETECTORS; i++) {
+        const hp_detector *d = detectors[i];
+        int has[NRUN] = {
+            [RUN_IDENTIFIED] = d->identified && (d->phases & HP_BEFORE),
+            [RUN_BEFORE] = d->before && (d->phases & HP_BEFORE),
+            [RUN_ROUTED] = d->routed && (d->phases & HP_ROUTED),
+            [RUN_AFTER] = d->after && (d->phases & HP_AFTER),
+            [RUN_REJECT] = d->reject && (d->phases & HP_REJECT),
+        };
+        for (int p = 0; p < NRUN; p++)
+            if (has[p])
+                hp->run[p][hp->nrun[p]++] = i;
+    }
 }
 
 hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
@@ -708,6 +780,7 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
     for (int i = 1; i < NDETECTORS; i++)
         if (detectors[i]->init && detectors[i]->init(hp, cfg, &hp->state[i], err, errlen) < 0)
             goto fail;
+    plan_runs(hp);
     if (web_app_own(app, hp, engine_free) < 0) {
         snprintf(err, errlen, "too many parts attached to the application");
         goto fail;

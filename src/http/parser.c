@@ -126,9 +126,12 @@ static int mem_ieq(const unsigned char *a, size_t n, const char *lit, size_t lit
 {
     if (n != litlen)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower(a[i]) != lower((unsigned char)lit[i]))
+    /* Equal bytes pass at once; others only as the two cases of one ASCII letter. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = a[i], y = (unsigned char)lit[i];
+        if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) - 'a' > 'z' - 'a'))
             return 0;
+    }
     return 1;
 }
 

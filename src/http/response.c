@@ -134,7 +134,7 @@ int http_response_reset(http_response *res)
 
 /* Field names are tokens and values may not carry CR, LF or NUL: a handler that copies
  * attacker input into a header must not be able to split the response. */
-static int header_is_safe(const char *name, size_t name_len, const char *value, size_t value_len)
+int http_header_is_safe(const char *name, size_t name_len, const char *value, size_t value_len)
 {
     if (name_len == 0)
         return 0;
@@ -151,7 +151,7 @@ static int header_is_safe(const char *name, size_t name_len, const char *value, 
 int http_response_headern(http_response *res, const char *name, size_t name_len,
                           const char *value, size_t value_len)
 {
-    if (res->headers_sent || !header_is_safe(name, name_len, value, value_len))
+    if (res->headers_sent || !http_header_is_safe(name, name_len, value, value_len))
         return -1;
     if (name_len == 12 && strncasecmp(name, "Content-Type", 12) == 0)
         res->has_content_type = 1;
@@ -167,6 +167,18 @@ int http_response_headern(http_response *res, const char *name, size_t name_len,
     h->data[h->len++] = '\r';
     h->data[h->len++] = '\n';
     return 0;
+}
+
+char *http_response_header_room(http_response *res, size_t len)
+{
+    buf *h = res->head;
+    if (res->headers_sent || buf_reserve(h, len + 2) < 0)
+        return NULL;
+    char *room = h->data + h->len;
+    room[len] = '\r';
+    room[len + 1] = '\n';
+    h->len += len + 2;
+    return room;
 }
 
 int http_response_header(http_response *res, const char *name, const char *value)

@@ -123,6 +123,13 @@ int http_server_serve_fd(http_server *s, int fd);
 int http_response_header(http_response *res, const char *name, const char *value);
 int http_response_headern(http_response *res, const char *name, size_t name_len,
                           const char *value, size_t value_len);
+/* 1 when name is a token and value has no CR, LF or NUL: what every header added is checked
+ * for, so that input copied into a header cannot split the response. */
+int http_header_is_safe(const char *name, size_t name_len, const char *value, size_t value_len);
+/* Room for one header line of len bytes ("Name: value", the CRLF added here), for the caller
+ * to fill at once: for a header made from parts validated at set-up, which then needs no check
+ * per response (the honeypot's id cookie). NULL when out of memory or after the headers. */
+char *http_response_header_room(http_response *res, size_t len);
 int http_response_write(http_response *res, const void *data, size_t len);
 /* Sends [offset, offset+length) of fd; the server takes ownership of fd and closes it. */
 int http_response_file(http_response *res, int fd, uint64_t offset, uint64_t length);

@@ -41,6 +41,37 @@ static int parse_value_byte(unsigned char c)
     return is_octet(c) || c == ' ' || c == ',' || c >= 0x80;
 }
 
+/* The two classes above as one table, for the parser, which runs on every request with a
+ * cookie: bit 1 is_tchar(), bit 2 parse_value_byte(); test_cookie checks it against them. */
+enum { C_TCHAR = 1, C_VALUE = 2 };
+static const unsigned char cookie_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 3, 0, 3, 3, 3, 3, 3, 2, 2, 3, 3, 2, 3, 3, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 0, 2, 2, 2, 2,
+    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 0, 2, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 2, 3, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+int cookie_class_check(void)
+{
+    for (int c = 0; c < 256; c++)
+        if (cookie_class[c] != ((is_tchar((unsigned char)c) ? C_TCHAR : 0) |
+                                (parse_value_byte((unsigned char)c) ? C_VALUE : 0)))
+            return c;
+    return -1;
+}
+
 /* Splits one trimmed piece into name and value (views into it), or returns 1 when malformed. */
 static int parse_piece(const char *p, size_t n, const char **name, size_t *name_len,
                        const char **value, size_t *value_len)
@@ -54,7 +85,7 @@ static int parse_piece(const char *p, size_t n, const char **name, size_t *name_
     if (nl == 0)
         return 1; /* an empty name: not a token */
     for (size_t i = 0; i < nl; i++)
-        if (!is_tchar((unsigned char)p[i]))
+        if (!(cookie_class[(unsigned char)p[i]] & C_TCHAR))
             return 1; /* cookie-name = token (RFC 6265 §4.1.1) */
     const char *v = eq + 1;
     size_t vl = n - (size_t)(v - p);
@@ -68,7 +99,7 @@ static int parse_piece(const char *p, size_t n, const char **name, size_t *name_
         vl -= 2;
     }
     for (size_t i = 0; i < vl; i++)
-        if (!parse_value_byte((unsigned char)v[i]))
+        if (!(cookie_class[(unsigned char)v[i]] & C_VALUE))
             return 1;
     *name = p;
     *name_len = nl;
@@ -83,8 +114,9 @@ int cookie_parse(arena *a, const char *header, size_t len, cookie_jar *jar)
         return 0;
     /* Each pair but the last ends at a ';', so this bounds the pairs added. */
     size_t most = 1;
-    for (size_t i = 0; i < len; i++)
-        most += header[i] == ';';
+    for (const char *p = header, *end = header + len; (p = memchr(p, ';', (size_t)(end - p)));
+         p++)
+        most++;
     cookie_pair *pairs = arena_alloc(a, (jar->count + most) * sizeof *pairs);
     if (!pairs)
         return -1;

@@ -788,3 +788,72 @@ Test(client, concurrent_churn_keeps_the_counts_consistent)
     cr_assert_eq(st.ip_entries, 0, "no address leads to a forgotten client");
     hp_client_table_free(t);
 }
+
+/* ---- Work under the identification's lock --------------------------------------------------- */
+
+static void count_in_det(hp_client *c, void *arg)
+{
+    c->det[0]++;
+    (*(int *)arg)++;
+}
+
+Test(client, identify_then_runs_on_the_record_found_or_made_and_its_change_stays)
+{
+    hp_client_table *t = table(0, 0);
+    uint8_t a[HP_IP_LEN];
+    ip("192.0.2.7", a);
+    int calls = 0;
+    hp_client_then then = {count_in_det, &calls};
+    hp_client_ref r, again, byid;
+    cr_assert_eq(hp_client_identify_then(t, a, NULL, 0, T0, &r, &then), 0);
+    cr_assert_eq(r.how, HP_CLIENT_NEW);
+    cr_assert_eq(hp_client_identify_then(t, a, NULL, 0, T0 + 1, &again, &then), 0);
+    cr_assert_eq(again.how, HP_CLIENT_BY_IP);
+    char hex[HP_SID_HEX + 1];
+    hp_client_sid_format(r.sid, hex);
+    cr_assert_eq(hp_client_identify_then(t, a, hex, HP_SID_HEX, T0 + 2, &byid, &then), 0);
+    cr_assert_eq(byid.how, HP_CLIENT_BY_SID);
+    cr_assert_eq(hp_client_identify_then(t, a, hex, HP_SID_HEX, T0 + 3, &byid, NULL), 0);
+    hp_client c;
+    cr_assert_eq(hp_client_get(t, r.sid, &c), 0);
+    cr_assert_eq(calls, 3);
+    cr_assert_eq(c.det[0], 3, "new, by IP and by id: each ran once on the stored record");
+    cr_assert_eq(c.requests, 4);
+    hp_client_table_free(t);
+}
+
+Test(client, ids_format_as_lowercase_hex_for_every_byte_value)
+{
+    for (int base = 0; base < 256; base += HP_SID_LEN) {
+        uint8_t sid[HP_SID_LEN], back[HP_SID_LEN];
+        char hex[HP_SID_HEX + 1], want[HP_SID_HEX + 1];
+        for (int i = 0; i < HP_SID_LEN; i++) {
+            sid[i] = (uint8_t)(base + i);
+            snprintf(want + 2 * i, 3, "%02x", sid[i]);
+        }
+        hp_client_sid_format(sid, hex);
+        cr_assert_str_eq(hex, want);
+        cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), 0);
+        cr_assert_arr_eq(back, sid, HP_SID_LEN);
+    }
+}
+
+Test(client, an_id_with_any_byte_but_a_lowercase_hex_digit_anywhere_is_refused)
+{
+    const char *good = "0123456789abcdef0123456789abcdef";
+    for (int c = 0; c < 256; c++) {
+        for (int at = 0; at < HP_SID_HEX; at += 5) {
+            char hex[HP_SID_HEX + 1];
+            uint8_t sid[HP_SID_LEN];
+            memcpy(hex, good, sizeof hex);
+            hex[at] = (char)c;
+            int want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ? 0 : -1;
+            cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, sid), want, "byte %d at %d", c, at);
+            if (want == 0) {
+                unsigned v = c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+                unsigned got = at % 2 ? sid[at / 2] & 15u : (unsigned)sid[at / 2] >> 4;
+                cr_assert_eq(got, v, "byte %d at %d", c, at);
+            }
+        }
+    }
+}

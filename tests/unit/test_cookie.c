@@ -478,3 +478,8 @@ Test(cookie, formatted_cookie_parses_back)
     cr_assert_eq(cookie_parse(&A, out, (size_t)(semi - out), &jar), 0);
     cr_assert_str_eq(cookie_get(&jar, "sid")->value, "v-1.2_3");
 }
+
+Test(cookie, the_parsers_byte_table_agrees_with_the_rfc_classes)
+{
+    cr_assert_eq(cookie_class_check(), -1, "first byte that differs: %d", cookie_class_check());
+}

@@ -31,6 +31,15 @@ static int handler(http_exchange *ex, void *ctx)
                        http_response_header(res, "X", "fine") == 0
                    ? http_response_write(res, "refused", 7)
                    : http_response_write(res, "accepted", 8);
+    if (http_slice_ieq(ex->req.path, "/room")) {
+        char *room = http_response_header_room(res, 8);
+        if (room)
+            memcpy(room, "X-Room: ", 8);
+        room = http_response_header_room(res, 6);
+        if (room)
+            memcpy(room, "Y: two", 6);
+        return http_response_write(res, "ok", 2);
+    }
     if (http_slice_ieq(ex->req.path, "/fail"))
         return -1;
     http_response_header(res, "Content-Type", "text/plain");
@@ -110,6 +119,13 @@ Test(server, answers_a_request_with_date_and_length)
     cr_assert(strstr(r, "\r\nContent-Length: 3\r\n"), "%s", r);
     cr_assert(strstr(r, "\r\n\r\n/x:"), "%s", r);
     cr_assert(connection_open(), "HTTP/1.1 keeps the connection");
+}
+
+Test(server, a_header_written_into_its_room_goes_out_as_a_line_of_its_own)
+{
+    const char *r = SEND("GET /room HTTP/1.1\r\nHost: h\r\n\r\n");
+    cr_assert(strstr(r, "\r\nX-Room: \r\nY: two\r\n"), "%s", r);
+    cr_assert(strstr(r, "\r\n\r\nok"), "%s", r);
 }
 
 Test(server, pipelined_requests_are_answered_in_order_in_one_write)
