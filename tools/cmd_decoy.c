@@ -332,8 +332,22 @@ static int decoy_diff(int argc, char **argv)
     return rc == 0 ? TOOL_OK : TOOL_FAIL;
 }
 
+/* `mitsu decoy init --help`: the whole usage on stdout, exit 0, as every subcommand answers. */
+static int asks_help(int argc, char **argv)
+{
+    return argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
+}
+
 int cmd_decoy(int argc, char **argv)
 {
+    if (asks_help(argc, argv) && strcmp(argv[1], "init") == 0) {
+        printf("usage: " INIT_USAGE " [--force] [--db URL|PATH] [--config FILE]\n");
+        return TOOL_OK;
+    }
+    if (asks_help(argc, argv) && strcmp(argv[1], "diff") == 0) {
+        printf("usage: " DIFF_USAGE " [--db URL|PATH]\n");
+        return TOOL_OK;
+    }
     if (argc >= 2 && strcmp(argv[1], "init") == 0)
         return decoy_init(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "diff") == 0)

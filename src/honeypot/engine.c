@@ -264,17 +264,20 @@ void hp_engine_set_sink(hp_engine *hp, const hp_sink *sink)
     hp->sink = *sink;
 }
 
-int hp_engine_load(hp_engine *hp, const hp_client *c)
-{
-    return hp_client_load(hp->clients, c);
-}
-
 static uint8_t detector_by_name(const char *name)
 {
     for (int i = 1; name && i < NDETECTORS; i++)
         if (strcmp(detectors[i]->name, name) == 0)
             return (uint8_t)i;
     return name && strcmp(name, "app") == 0 ? HP_BY_APP : HP_BY_OPERATOR;
+}
+
+int hp_engine_load(hp_engine *hp, const hp_client *c, const char *flagged_by)
+{
+    hp_client named = *c;
+    if (flagged_by) /* else the row would say "app" once the client is reported again */
+        named.flagged_by = detector_by_name(flagged_by);
+    return hp_client_load(hp->clients, &named);
 }
 
 typedef struct remote_verdict {

@@ -36,8 +36,9 @@ void hp_engine_upkeep(hp_engine *hp, int64_t now);
  * graceful shutdown, after the workers stopped. NULL is ignored. */
 void hp_engine_report_clients(hp_engine *hp);
 
-/* A verdict from before this start (the journal's), back into the client table. 0 or -1. */
-int hp_engine_load(hp_engine *hp, const hp_client *c);
+/* A verdict from before this start (the journal's), back into the client table, with the name
+ * of the detector that flagged it as recorded (NULL: c->flagged_by as given). 0 or -1. */
+int hp_engine_load(hp_engine *hp, const hp_client *c, const char *flagged_by);
 
 /* A verdict reached elsewhere (another instance, the operator), applied to the client sid (32 hex
  * digits) from the next request on: ATTACKER diverts it (and its address ip, when given); RELEASED

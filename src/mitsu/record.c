@@ -95,8 +95,7 @@ static void on_client(void *ctx, const hp_client *c)
 
 static int load_verdict(const hp_client *c, const char *flagged_by, void *arg)
 {
-    (void)flagged_by;
-    return hp_engine_load(arg, c) < 0;
+    return hp_engine_load(arg, c, flagged_by) < 0;
 }
 
 /* A verdict of another instance or of the operator, on the follower's thread. */

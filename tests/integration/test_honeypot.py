@@ -258,6 +258,22 @@ def a_verdict_survives_a_restart():
 
 
 @test
+def the_detector_that_flagged_survives_a_restart():
+    journal = tempfile.mkdtemp(prefix="mitsu-verdict-by-")
+    db = os.path.join(journal, "mitsu.db")
+    env = {"MITSU_JOURNAL_DB": "sqlite:" + db}
+    ip = new_ip()
+    with server(**env) as srv:
+        Client(srv, ip=ip).get("/.env")
+    with server(**env) as srv:
+        Client(srv, ip=ip).get("/")   # the row is written again, at the latest at shutdown
+    import sqlite3
+    row = sqlite3.connect(db).execute("SELECT state, flagged_by, requests FROM clients WHERE ip = ?",
+                                      (ip,)).fetchone()
+    assert row == ("attacker", "trap", 2), row
+
+
+@test
 def an_attackers_requests_are_recorded_whole_a_normal_clients_not():
     journal = tempfile.mkdtemp(prefix="mitsu-rec-")
     db = os.path.join(journal, "mitsu.db")

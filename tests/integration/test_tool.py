@@ -64,6 +64,10 @@ def help_and_unknown_commands():
     assert rc == 0 and "check-config" in out
     rc, out, _ = mitsu("check-config", "--help")
     assert rc == 0 and "usage: mitsu check-config FILE" in out
+    rc, out, _ = mitsu("decoy", "init", "--help")
+    assert rc == 0 and "usage: mitsu decoy init --from REAL --to DECOY" in out and "--force" in out
+    rc, out, _ = mitsu("decoy", "diff", "--help")
+    assert rc == 0 and "usage: mitsu decoy diff CLIENT" in out
     rc, _, err = mitsu("frobnicate")
     assert rc == 2 and "unknown command" in err
     rc, _, _ = mitsu()
