@@ -606,9 +606,10 @@ static void write_batch(jr_journal *jr, jr_rec **batch, size_t n)
 
 /* The writer yields to the request workers: where it shares a core with one, an attacker's
  * recorded request must not make the next response wait for an INSERT and a commit (a timing
- * tell: decoy answers slower than real ones). The CPU it gets when contended, about a tenth,
- * still writes thousands of records a second in batches; a queue that fills up drops, counted. */
-enum { WRITER_NICE = 10 };
+ * tell: decoy answers slower than real ones). At nice 19 its slices on a contended core are
+ * shortest (a flood's p99 halved against nice 10 in bench/paper.sh); the CPU it gets still
+ * writes thousands of records a second in batches; a queue that fills up drops, counted. */
+enum { WRITER_NICE = 19 };
 
 /* A writer woken by the first record of a quiet spell waits this long for more before it writes:
  * under a flood of recorded requests a batch is then many records and one commit, not one
