@@ -23,6 +23,10 @@ for group in "$@"; do
     esac
 done
 
+# npm: the machine's Node.js (NodeSource's nodejs) carries it; Debian's nodejs does not, and
+# Debian's npm package conflicts with NodeSource's, so it is asked for only when absent.
+case " $want " in *" nodejs "*) command -v npm >/dev/null 2>&1 || want="$want npm" ;; esac
+
 missing=""
 for p in $want; do
     case " $missing " in *" $p "*) continue ;; esac
