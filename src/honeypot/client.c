@@ -146,9 +146,11 @@ struct hp_client_table {
     _Atomic int stale; /* IP entries may lead to forgotten clients: prune at the next expiry */
     uint32_t path_sets;
     path_slot *paths; /* 2 ways per set */
-    uint8_t *path_lru; /* per set, the way to replace next */
+    _Atomic uint8_t *path_lru; /* per set, the way to replace next (written without the lock
+                                * by a path cache hit, hence atomic) */
     pthread_mutex_t path_mu[PATH_LOCKS];
     _Atomic size_t path_text;
+    _Atomic uint64_t path_recycled; /* slots recycled: any id older than a change may be gone */
 };
 
 /* A request hashes the same id and address several times (identify, a detector's update, the
@@ -219,7 +221,7 @@ hp_client_table *hp_client_table_new(const hp_client_table_config *cfg)
     t->path_sets = c.path_slots / 2;
     t->shards = aligned_alloc(alignof(shard), c.shards * sizeof(shard));
     t->paths = calloc(c.path_slots, sizeof *t->paths);
-    t->path_lru = calloc(t->path_sets, 1);
+    t->path_lru = calloc(t->path_sets, sizeof *t->path_lru);
     if (!t->shards || !t->paths || !t->path_lru || random_bytes(t->key, sizeof t->key)) {
         free(t->shards);
         free(t->paths);
@@ -1047,6 +1049,60 @@ unsigned hp_client_shard_sizes(hp_client_table *t, size_t *out, unsigned n)
 
 /* ---- Paths --------------------------------------------------------------------------------- */
 
+/* A request path repeats on a thread (a keep-alive connection, a scanner's list, a site's few
+ * pages): each thread remembers a few paths it interned with their ids and the table's recycle
+ * count then, and answers from them while no slot at all has been recycled since, so that a
+ * remembered id can never be one its slot has dropped. Per table key, like hash_memo. */
+#define PATH_MEMO 4
+#define PATH_MEMO_LEN 56
+typedef struct path_memo {
+    uint64_t table_key[2];
+    uint64_t recycled;
+    uint32_t id;
+    uint16_t len; /* 0: empty */
+    char text[PATH_MEMO_LEN];
+} path_memo;
+static _Thread_local path_memo pmemo[PATH_MEMO];
+
+static path_memo *path_memo_for(const char *path, size_t len)
+{
+    return &pmemo[(len + (unsigned char)path[len - 1]) & (PATH_MEMO - 1)];
+}
+
+static void path_touch(hp_client_table *t, uint32_t slot)
+{
+    atomic_store_explicit(&t->path_lru[slot / 2], (uint8_t)!(slot & 1), memory_order_relaxed);
+}
+
+/* The remembered id of path, touched as the table would on a hit, or 0. */
+static uint32_t path_memo_get(hp_client_table *t, const char *path, size_t len)
+{
+    if (!len || len > PATH_MEMO_LEN)
+        return 0;
+    const path_memo *m = path_memo_for(path, len);
+    if (m->len != len || m->table_key[0] != t->key[0] || m->table_key[1] != t->key[1] ||
+        m->recycled != atomic_load_explicit(&t->path_recycled, memory_order_acquire) ||
+        memcmp(m->text, path, len))
+        return 0;
+    path_touch(t, m->id >> 16);
+    return m->id;
+}
+
+/* Called under the set's lock, with the id just found or made: a recycling of its slot needs
+ * that lock, so it comes after this read and changes the count. */
+static void path_memo_put(hp_client_table *t, const char *path, size_t len, uint32_t id)
+{
+    if (!len || len > PATH_MEMO_LEN)
+        return;
+    path_memo *m = path_memo_for(path, len);
+    m->table_key[0] = t->key[0];
+    m->table_key[1] = t->key[1];
+    m->recycled = atomic_load_explicit(&t->path_recycled, memory_order_relaxed);
+    m->id = id;
+    m->len = (uint16_t)len;
+    memcpy(m->text, path, len);
+}
+
 /* Two ways per set, the one not used last is replaced: scanners' path lists repeat across
  * clients, so a few thousand slots hold what the rings point at, in memory that does not grow
  * with the clients. An id is slot << 16 | generation (never 0). */
@@ -1054,33 +1110,42 @@ uint32_t hp_client_path_intern(hp_client_table *t, const char *path, size_t len)
 {
     if (len > HP_PATH_MAX)
         len = HP_PATH_MAX;
+    uint32_t id = path_memo_get(t, path, len);
+    if (id)
+        return id;
     uint64_t h = siphash13(t->key, path, len);
-    uint32_t set = (uint32_t)(h >> 32) & (t->path_sets - 1), id = 0;
+    uint32_t set = (uint32_t)(h >> 32) & (t->path_sets - 1);
     path_slot *w = &t->paths[2 * set];
     pthread_mutex_t *mu = &t->path_mu[set % PATH_LOCKS];
     pthread_mutex_lock(mu);
-    for (int k = 0; k < 2 && !id; k++) {
+    for (uint32_t k = 0; k < 2 && !id; k++) {
         if (w[k].text && w[k].h == h && w[k].len == len && !memcmp(w[k].text, path, len)) {
-            t->path_lru[set] = (uint8_t)!k;
-            id = (2 * set + (uint32_t)k) << 16 | w[k].gen;
+            path_touch(t, 2 * set + k);
+            id = (2 * set + k) << 16 | w[k].gen;
         }
     }
     if (!id) {
-        int k = t->path_lru[set];
+        uint32_t k = atomic_load_explicit(&t->path_lru[set], memory_order_relaxed);
         char *text = malloc(len + 1);
         if (text) {
             memcpy(text, path, len);
             text[len] = '\0';
-            if (w[k].text)
+            if (w[k].text) {
+                /* before the slot changes: a thread that still sees the old count may use the
+                 * old id, as it could had it interned a moment earlier */
+                atomic_fetch_add_explicit(&t->path_recycled, 1, memory_order_release);
                 atomic_fetch_sub_explicit(&t->path_text, w[k].len + 1u, memory_order_relaxed);
+            }
             atomic_fetch_add_explicit(&t->path_text, len + 1, memory_order_relaxed);
             free(w[k].text);
             uint16_t gen = (uint16_t)(w[k].gen + 1);
             w[k] = (path_slot){.h = h, .text = text, .len = (uint16_t)len, .gen = gen ? gen : 1};
-            t->path_lru[set] = (uint8_t)!k;
-            id = (2 * set + (uint32_t)k) << 16 | w[k].gen;
+            path_touch(t, 2 * set + k);
+            id = (2 * set + k) << 16 | w[k].gen;
         }
     }
+    if (id)
+        path_memo_put(t, path, len, id);
     pthread_mutex_unlock(mu);
     return id;
 }

@@ -427,6 +427,80 @@ Test(client, a_recycled_path_id_reads_as_gone)
     hp_client_table_free(t);
 }
 
+/* A thread answers a path it interned lately from memory: the answers must be the table's. */
+Test(client, a_remembered_path_id_is_dropped_once_its_slot_is_recycled)
+{
+    hp_client_table_config cfg = {.path_slots = 2};
+    hp_client_table *t = hp_client_table_new(&cfg);
+    uint32_t b = hp_client_path_intern(t, "/b", 2);
+    hp_client_path_intern(t, "/a", 2);
+    hp_client_path_intern(t, "/c", 2);                /* /b's slot goes to /c */
+    uint32_t b2 = hp_client_path_intern(t, "/b", 2); /* and /a's to /b */
+    cr_assert_neq(b2, b);
+    char out[8];
+    cr_assert_eq(hp_client_path_get(t, b2, out, sizeof out), 2);
+    cr_assert_str_eq(out, "/b");
+    cr_assert_eq(hp_client_path_get(t, b, out, sizeof out), -1);
+    hp_client_table_free(t);
+}
+
+typedef struct path_job {
+    hp_client_table *t;
+    const char *path;
+    uint32_t id;
+} path_job;
+
+static void *intern_job(void *p)
+{
+    path_job *j = p;
+    j->id = hp_client_path_intern(j->t, j->path, strlen(j->path));
+    return NULL;
+}
+
+static uint32_t intern_elsewhere(hp_client_table *t, const char *path)
+{
+    path_job j = {.t = t, .path = path};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, intern_job, &j), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    return j.id;
+}
+
+Test(client, a_path_recycled_by_another_thread_is_not_answered_from_memory)
+{
+    hp_client_table_config cfg = {.path_slots = 2};
+    hp_client_table *t = hp_client_table_new(&cfg);
+    uint32_t x = hp_client_path_intern(t, "/x", 2); /* this thread remembers /x */
+    intern_elsewhere(t, "/y");
+    intern_elsewhere(t, "/z");                      /* recycles /x's slot */
+    char out[8];
+    cr_assert_eq(hp_client_path_get(t, x, out, sizeof out), -1);
+    uint32_t x2 = hp_client_path_intern(t, "/x", 2);
+    cr_assert_neq(x2, x);
+    cr_assert_eq(hp_client_path_get(t, x2, out, sizeof out), 2);
+    cr_assert_str_eq(out, "/x");
+    hp_client_table_free(t);
+}
+
+Test(client, a_path_remembered_for_one_table_is_not_answered_for_another)
+{
+    hp_client_table_config one = {.path_slots = 2}, many = {.path_slots = 1024};
+    hp_client_table *t = hp_client_table_new(&one), *u = hp_client_table_new(&many);
+    for (int i = 0; i < 40; i++) { /* fill u so that its ids differ from t's */
+        char p[16];
+        snprintf(p, sizeof p, "/p%d", i);
+        hp_client_path_intern(u, p, strlen(p));
+    }
+    uint32_t a = hp_client_path_intern(t, "/same", 5);
+    uint32_t b = hp_client_path_intern(u, "/same", 5);
+    char out[8];
+    cr_assert_eq(hp_client_path_get(u, b, out, sizeof out), 5);
+    cr_assert_str_eq(out, "/same");
+    cr_assert_eq(hp_client_path_intern(t, "/same", 5), a);
+    hp_client_table_free(t);
+    hp_client_table_free(u);
+}
+
 /* ---- The cap ------------------------------------------------------------------------------- */
 
 static void ipn(unsigned n, char out[32])
