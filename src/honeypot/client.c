@@ -124,6 +124,7 @@ typedef struct shard {
     uint32_t *ip_b;
     uint32_t ip_mask;
     uint32_t nip;
+    _Atomic uint64_t ip_changes; /* bumped, under mu, before any IP entry changes */
 } shard;
 
 typedef struct path_slot {
@@ -399,6 +400,13 @@ static void ip_grow(const hp_client_table *t, shard *s)
     s->ip_mask = 2 * n - 1;
 }
 
+/* Called under s->mu before an IP entry changes: what threads remember of the shard's entries
+ * (ip_owner()) is then no longer answered. */
+static void ip_changing(shard *s)
+{
+    atomic_fetch_add_explicit(&s->ip_changes, 1, memory_order_release);
+}
+
 /* Makes ip lead to sid. An address that leads to an attacker is not taken by a client that is
  * not one (an attacker's address keeps its verdict), unless the attacker is displace: a client
  * seen just now not to be an attacker any more. Out of memory, the client is found by its
@@ -411,6 +419,7 @@ static void ip_point(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint
     uint32_t mark = attacker ? IP_ATTACKER : 0;
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
+    ip_changing(s);
     if (!e) {
         uint32_t i = slab_alloc(&s->ips);
         if (i) {
@@ -440,6 +449,7 @@ static void ip_unpoint(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, &prev);
     if (e && !memcmp(e->sid, sid, HP_SID_LEN)) {
+        ip_changing(s);
         uint32_t i = *prev & IP_NEXT;
         *prev = (*prev & IP_ATTACKER) | (e->link & IP_NEXT);
         slab_free(&s->ips, i);
@@ -466,20 +476,48 @@ static void ip_unmark(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
     shard *s = shard_for(t, h);
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
-    if (e && !memcmp(e->sid, sid, HP_SID_LEN))
+    if (e && !memcmp(e->sid, sid, HP_SID_LEN)) {
+        ip_changing(s);
         e->link &= IP_NEXT;
+    }
     pthread_mutex_unlock(&s->mu);
 }
+
+/* A worker serves one address many times in a row (keep-alive, a cookieless tool): each thread
+ * remembers the last address it looked up and what it led to, answered while its shard's IP
+ * entries have not changed at all since. Per table key, like hash_memo. */
+typedef struct owner_memo {
+    uint64_t table_key[2];
+    const shard *s;
+    uint64_t changes;
+    uint8_t ip[HP_IP_LEN];
+    uint8_t sid[HP_SID_LEN];
+    int found;
+} owner_memo;
+static _Thread_local owner_memo omemo;
 
 /* The id ip leads to: 1, or 0 when none. */
 static int ip_owner(hp_client_table *t, const uint8_t ip[HP_IP_LEN], uint8_t sid[HP_SID_LEN])
 {
+    owner_memo *m = &omemo;
+    if (m->s && m->table_key[0] == t->key[0] && m->table_key[1] == t->key[1] &&
+        !memcmp(m->ip, ip, HP_IP_LEN) &&
+        atomic_load_explicit(&m->s->ip_changes, memory_order_acquire) == m->changes) {
+        memcpy(sid, m->sid, HP_SID_LEN);
+        return m->found;
+    }
     uint64_t h = key_hash(t, ip);
     shard *s = shard_for(t, h);
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
     if (e)
         memcpy(sid, e->sid, HP_SID_LEN);
+    /* read under the lock: a later change takes it, and bumps the count first */
+    *m = (owner_memo){.table_key = {t->key[0], t->key[1]}, .s = s, .found = e != NULL,
+                      .changes = atomic_load_explicit(&s->ip_changes, memory_order_relaxed)};
+    memcpy(m->ip, ip, HP_IP_LEN);
+    if (e)
+        memcpy(m->sid, e->sid, HP_SID_LEN);
     pthread_mutex_unlock(&s->mu);
     return e != NULL;
 }

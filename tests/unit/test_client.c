@@ -315,6 +315,91 @@ Test(keys, ids_format_as_lowercase_hex_and_parse_back)
     }
 }
 
+/* A thread answers the address it looked up last from memory while nothing changed: each of
+ * these changes the address's entry after the thread has looked it up, and the next look-up must
+ * see the change. */
+typedef struct elsewhere {
+    hp_client_table *t;
+    hp_client_ref attacker;
+} elsewhere;
+
+/* Another thread: a new client from elsewhere, flagged, then seen on 198.51.100.7 by its cookie. */
+static void *attacker_arrives(void *p)
+{
+    elsewhere *e = p;
+    e->attacker = visit(e->t, "203.0.113.50", NULL, T0 + 1);
+    flag(e->t, &e->attacker);
+    visit(e->t, "198.51.100.7", &e->attacker, T0 + 2);
+    return NULL;
+}
+
+Test(client, an_attacker_arriving_on_a_remembered_address_from_another_thread_takes_it)
+{
+    hp_client_table *t = table(0, 0);
+    hp_client_ref tool = visit(t, "198.51.100.7", NULL, T0); /* remembered by this thread */
+    elsewhere e = {.t = t};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, attacker_arrives, &e), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    hp_client_ref r = visit(t, "198.51.100.7", NULL, T0 + 3);
+    cr_assert(same(&r, &e.attacker));
+    cr_assert_not(same(&r, &tool));
+    cr_assert_eq(r.state, HP_CLIENT_ATTACKER);
+    cr_assert_eq(r.how, HP_CLIENT_BY_IP);
+    hp_client_table_free(t);
+}
+
+Test(client, a_verdict_loaded_for_a_remembered_address_applies_at_once)
+{
+    hp_client_table *t = table(0, 0);
+    hp_client_ref tool = visit(t, "198.51.100.8", NULL, T0);
+    hp_client c = {.state = HP_CLIENT_ATTACKER, .flagged_by = 3, .first_seen = T0,
+                   .last_seen = T0, .flagged_at = T0};
+    memset(c.sid, 0x42, HP_SID_LEN);
+    ip("198.51.100.8", c.ip);
+    cr_assert_eq(hp_client_load(t, &c), 0); /* another instance's verdict */
+    hp_client_ref r = visit(t, "198.51.100.8", NULL, T0 + 1);
+    cr_assert_not(same(&r, &tool));
+    cr_assert_eq(memcmp(r.sid, c.sid, HP_SID_LEN), 0);
+    cr_assert_eq(r.state, HP_CLIENT_ATTACKER);
+    hp_client_table_free(t);
+}
+
+Test(client, a_remembered_address_whose_client_expired_or_was_evicted_gets_a_new_one)
+{
+    hp_client_table *t = table(1, 2);
+    hp_client_ref old = visit(t, "198.51.100.9", NULL, T0);
+    cr_assert_eq(hp_client_expire(t, T0 + 2 * DAY, DAY, 0), 1);
+    hp_client_ref r = visit(t, "198.51.100.9", NULL, T0 + 2 * DAY);
+    cr_assert_not(same(&r, &old));
+    cr_assert_eq(r.how, HP_CLIENT_NEW);
+    visit(t, "198.51.100.10", NULL, T0 + 2 * DAY);
+    visit(t, "198.51.100.11", NULL, T0 + 2 * DAY); /* the cap is 2: r goes */
+    hp_client c;
+    cr_assert_eq(hp_client_get(t, r.sid, &c), -1);
+    hp_client_ref again = visit(t, "198.51.100.9", NULL, T0 + 2 * DAY + 1);
+    cr_assert_not(same(&again, &r));
+    cr_assert_eq(again.how, HP_CLIENT_NEW);
+    hp_client_table_free(t);
+}
+
+Test(client, a_remembered_address_whose_client_starts_keeping_cookies_gets_a_new_client)
+{
+    hp_client_table *t = table(0, 0);
+    hp_client_ref a = visit(t, "198.51.100.12", NULL, T0);
+    visit(t, "198.51.100.12", &a, T0 + 1); /* the cookie back: a browser, not a tool */
+    hp_client_ref b = visit(t, "198.51.100.12", NULL, T0 + 2);
+    cr_assert_not(same(&b, &a));
+    cr_assert_eq(b.how, HP_CLIENT_NEW);
+    hp_client_ref b2 = visit(t, "198.51.100.12", NULL, T0 + 3);
+    cr_assert(same(&b2, &b));
+    cr_assert_eq(b2.how, HP_CLIENT_BY_IP);
+    hp_client_ref a2 = visit(t, "198.51.100.12", &a, T0 + 4);
+    cr_assert(same(&a2, &a));
+    cr_assert_eq(a2.how, HP_CLIENT_BY_SID);
+    hp_client_table_free(t);
+}
+
 /* ---- The ring ------------------------------------------------------------------------------ */
 
 static void push20(hp_client *c, void *arg)
