@@ -1269,14 +1269,29 @@ static void hex4(const uint8_t in[4], char out[8])
 #endif
 }
 
+/* A worker formats the same client's id request after request (keep-alive): each thread keeps
+ * the last one it formatted, a copy being cheaper than the digits. */
+typedef struct sid_text {
+    uint8_t sid[HP_SID_LEN];
+    char hex[HP_SID_HEX + 1];
+    int set;
+} sid_text;
+static _Thread_local sid_text last_sid;
+
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1])
 {
     static_assert(HP_SID_LEN == 16, "four groups of four bytes");
-    hex4(sid, out);
-    hex4(sid + 4, out + 8);
-    hex4(sid + 8, out + 16);
-    hex4(sid + 12, out + 24);
-    out[HP_SID_HEX] = '\0';
+    sid_text *m = &last_sid;
+    if (!m->set || memcmp(m->sid, sid, HP_SID_LEN)) {
+        hex4(sid, m->hex);
+        hex4(sid + 4, m->hex + 8);
+        hex4(sid + 8, m->hex + 16);
+        hex4(sid + 12, m->hex + 24);
+        m->hex[HP_SID_HEX] = '\0';
+        memcpy(m->sid, sid, HP_SID_LEN);
+        m->set = 1;
+    }
+    memcpy(out, m->hex, HP_SID_HEX + 1);
 }
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

@@ -981,6 +981,27 @@ Test(client, identify_then_runs_on_the_record_found_or_made_and_its_change_stays
     hp_client_table_free(t);
 }
 
+/* A thread keeps the last id it formatted: an id differing from it in one byte, and then that
+ * id again, are each formatted as themselves. */
+Test(client, ids_formatted_in_turn_are_each_their_own_digits)
+{
+    uint8_t a[HP_SID_LEN], b[HP_SID_LEN];
+    memset(a, 0xab, sizeof a);
+    memcpy(b, a, sizeof b);
+    b[15] = 0xac;
+    char hex[HP_SID_HEX + 1];
+    const char *ta = "abababababababababababababababab", *tb = "abababababababababababababababac";
+    hp_client_sid_format(a, hex);
+    cr_assert_str_eq(hex, ta);
+    hp_client_sid_format(b, hex);
+    cr_assert_str_eq(hex, tb);
+    hp_client_sid_format(a, hex);
+    cr_assert_str_eq(hex, ta);
+    b[15] = 0xab; /* the very buffer formatted last, changed */
+    hp_client_sid_format(b, hex);
+    cr_assert_str_eq(hex, ta);
+}
+
 Test(client, ids_format_as_lowercase_hex_for_every_byte_value)
 {
     for (int base = 0; base < 256; base += HP_SID_LEN) {
