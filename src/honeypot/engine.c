@@ -450,12 +450,11 @@ static const char *client_cookie(const hp_engine *hp, mitsu_req *req, size_t *le
 
 static hp_request *request_new(hp_engine *hp, arena *a)
 {
-    hp_request *r = arena_calloc(a, 1, sizeof *r);
+    hp_request *r = arena_alloc(a, sizeof *r);
     if (!r)
         return NULL;
-    r->hp = hp;
-    r->arena = a;
-    r->now = hp_now_ms();
+    /* zeroed in line by the compound literal: cheaper than a memset call for this size */
+    *r = (hp_request){.hp = hp, .arena = a, .now = hp_now_ms()};
     return r;
 }
 
