@@ -124,6 +124,7 @@ typedef struct shard {
     uint32_t *ip_b;
     uint32_t ip_mask;
     uint32_t nip;
+    _Atomic uint64_t ip_changes; /* bumped, under mu, before any IP entry changes */
 } shard;
 
 typedef struct path_slot {
@@ -146,9 +147,11 @@ struct hp_client_table {
     _Atomic int stale; /* IP entries may lead to forgotten clients: prune at the next expiry */
     uint32_t path_sets;
     path_slot *paths; /* 2 ways per set */
-    uint8_t *path_lru; /* per set, the way to replace next */
+    _Atomic uint8_t *path_lru; /* per set, the way to replace next (written without the lock
+                                * by a path cache hit, hence atomic) */
     pthread_mutex_t path_mu[PATH_LOCKS];
     _Atomic size_t path_text;
+    _Atomic uint64_t path_recycled; /* slots recycled: any id older than a change may be gone */
 };
 
 /* A request hashes the same id and address several times (identify, a detector's update, the
@@ -219,7 +222,7 @@ hp_client_table *hp_client_table_new(const hp_client_table_config *cfg)
     t->path_sets = c.path_slots / 2;
     t->shards = aligned_alloc(alignof(shard), c.shards * sizeof(shard));
     t->paths = calloc(c.path_slots, sizeof *t->paths);
-    t->path_lru = calloc(t->path_sets, 1);
+    t->path_lru = calloc(t->path_sets, sizeof *t->path_lru);
     if (!t->shards || !t->paths || !t->path_lru || random_bytes(t->key, sizeof t->key)) {
         free(t->shards);
         free(t->paths);
@@ -397,6 +400,13 @@ static void ip_grow(const hp_client_table *t, shard *s)
     s->ip_mask = 2 * n - 1;
 }
 
+/* Called under s->mu before an IP entry changes: what threads remember of the shard's entries
+ * (ip_owner()) is then no longer answered. */
+static void ip_changing(shard *s)
+{
+    atomic_fetch_add_explicit(&s->ip_changes, 1, memory_order_release);
+}
+
 /* Makes ip lead to sid. An address that leads to an attacker is not taken by a client that is
  * not one (an attacker's address keeps its verdict), unless the attacker is displace: a client
  * seen just now not to be an attacker any more. Out of memory, the client is found by its
@@ -409,6 +419,7 @@ static void ip_point(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint
     uint32_t mark = attacker ? IP_ATTACKER : 0;
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
+    ip_changing(s);
     if (!e) {
         uint32_t i = slab_alloc(&s->ips);
         if (i) {
@@ -438,6 +449,7 @@ static void ip_unpoint(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, &prev);
     if (e && !memcmp(e->sid, sid, HP_SID_LEN)) {
+        ip_changing(s);
         uint32_t i = *prev & IP_NEXT;
         *prev = (*prev & IP_ATTACKER) | (e->link & IP_NEXT);
         slab_free(&s->ips, i);
@@ -464,20 +476,48 @@ static void ip_unmark(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
     shard *s = shard_for(t, h);
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
-    if (e && !memcmp(e->sid, sid, HP_SID_LEN))
+    if (e && !memcmp(e->sid, sid, HP_SID_LEN)) {
+        ip_changing(s);
         e->link &= IP_NEXT;
+    }
     pthread_mutex_unlock(&s->mu);
 }
+
+/* A worker serves one address many times in a row (keep-alive, a cookieless tool): each thread
+ * remembers the last address it looked up and what it led to, answered while its shard's IP
+ * entries have not changed at all since. Per table key, like hash_memo. */
+typedef struct owner_memo {
+    uint64_t table_key[2];
+    const shard *s;
+    uint64_t changes;
+    uint8_t ip[HP_IP_LEN];
+    uint8_t sid[HP_SID_LEN];
+    int found;
+} owner_memo;
+static _Thread_local owner_memo omemo;
 
 /* The id ip leads to: 1, or 0 when none. */
 static int ip_owner(hp_client_table *t, const uint8_t ip[HP_IP_LEN], uint8_t sid[HP_SID_LEN])
 {
+    owner_memo *m = &omemo;
+    if (m->s && m->table_key[0] == t->key[0] && m->table_key[1] == t->key[1] &&
+        !memcmp(m->ip, ip, HP_IP_LEN) &&
+        atomic_load_explicit(&m->s->ip_changes, memory_order_acquire) == m->changes) {
+        memcpy(sid, m->sid, HP_SID_LEN);
+        return m->found;
+    }
     uint64_t h = key_hash(t, ip);
     shard *s = shard_for(t, h);
     pthread_mutex_lock(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
     if (e)
         memcpy(sid, e->sid, HP_SID_LEN);
+    /* read under the lock: a later change takes it, and bumps the count first */
+    *m = (owner_memo){.table_key = {t->key[0], t->key[1]}, .s = s, .found = e != NULL,
+                      .changes = atomic_load_explicit(&s->ip_changes, memory_order_relaxed)};
+    memcpy(m->ip, ip, HP_IP_LEN);
+    if (e)
+        memcpy(m->sid, e->sid, HP_SID_LEN);
     pthread_mutex_unlock(&s->mu);
     return e != NULL;
 }
@@ -1047,6 +1087,60 @@ unsigned hp_client_shard_sizes(hp_client_table *t, size_t *out, unsigned n)
 
 /* ---- Paths --------------------------------------------------------------------------------- */
 
+/* A request path repeats on a thread (a keep-alive connection, a scanner's list, a site's few
+ * pages): each thread remembers a few paths it interned with their ids and the table's recycle
+ * count then, and answers from them while no slot at all has been recycled since, so that a
+ * remembered id can never be one its slot has dropped. Per table key, like hash_memo. */
+#define PATH_MEMO 4
+#define PATH_MEMO_LEN 56
+typedef struct path_memo {
+    uint64_t table_key[2];
+    uint64_t recycled;
+    uint32_t id;
+    uint16_t len; /* 0: empty */
+    char text[PATH_MEMO_LEN];
+} path_memo;
+static _Thread_local path_memo pmemo[PATH_MEMO];
+
+static path_memo *path_memo_for(const char *path, size_t len)
+{
+    return &pmemo[(len + (unsigned char)path[len - 1]) & (PATH_MEMO - 1)];
+}
+
+static void path_touch(hp_client_table *t, uint32_t slot)
+{
+    atomic_store_explicit(&t->path_lru[slot / 2], (uint8_t)!(slot & 1), memory_order_relaxed);
+}
+
+/* The remembered id of path, touched as the table would on a hit, or 0. */
+static uint32_t path_memo_get(hp_client_table *t, const char *path, size_t len)
+{
+    if (!len || len > PATH_MEMO_LEN)
+        return 0;
+    const path_memo *m = path_memo_for(path, len);
+    if (m->len != len || m->table_key[0] != t->key[0] || m->table_key[1] != t->key[1] ||
+        m->recycled != atomic_load_explicit(&t->path_recycled, memory_order_acquire) ||
+        memcmp(m->text, path, len))
+        return 0;
+    path_touch(t, m->id >> 16);
+    return m->id;
+}
+
+/* Called under the set's lock, with the id just found or made: a recycling of its slot needs
+ * that lock, so it comes after this read and changes the count. */
+static void path_memo_put(hp_client_table *t, const char *path, size_t len, uint32_t id)
+{
+    if (!len || len > PATH_MEMO_LEN)
+        return;
+    path_memo *m = path_memo_for(path, len);
+    m->table_key[0] = t->key[0];
+    m->table_key[1] = t->key[1];
+    m->recycled = atomic_load_explicit(&t->path_recycled, memory_order_relaxed);
+    m->id = id;
+    m->len = (uint16_t)len;
+    memcpy(m->text, path, len);
+}
+
 /* Two ways per set, the one not used last is replaced: scanners' path lists repeat across
  * clients, so a few thousand slots hold what the rings point at, in memory that does not grow
  * with the clients. An id is slot << 16 | generation (never 0). */
@@ -1054,33 +1148,42 @@ uint32_t hp_client_path_intern(hp_client_table *t, const char *path, size_t len)
 {
     if (len > HP_PATH_MAX)
         len = HP_PATH_MAX;
+    uint32_t id = path_memo_get(t, path, len);
+    if (id)
+        return id;
     uint64_t h = siphash13(t->key, path, len);
-    uint32_t set = (uint32_t)(h >> 32) & (t->path_sets - 1), id = 0;
+    uint32_t set = (uint32_t)(h >> 32) & (t->path_sets - 1);
     path_slot *w = &t->paths[2 * set];
     pthread_mutex_t *mu = &t->path_mu[set % PATH_LOCKS];
     pthread_mutex_lock(mu);
-    for (int k = 0; k < 2 && !id; k++) {
+    for (uint32_t k = 0; k < 2 && !id; k++) {
         if (w[k].text && w[k].h == h && w[k].len == len && !memcmp(w[k].text, path, len)) {
-            t->path_lru[set] = (uint8_t)!k;
-            id = (2 * set + (uint32_t)k) << 16 | w[k].gen;
+            path_touch(t, 2 * set + k);
+            id = (2 * set + k) << 16 | w[k].gen;
         }
     }
     if (!id) {
-        int k = t->path_lru[set];
+        uint32_t k = atomic_load_explicit(&t->path_lru[set], memory_order_relaxed);
         char *text = malloc(len + 1);
         if (text) {
             memcpy(text, path, len);
             text[len] = '\0';
-            if (w[k].text)
+            if (w[k].text) {
+                /* before the slot changes: a thread that still sees the old count may use the
+                 * old id, as it could had it interned a moment earlier */
+                atomic_fetch_add_explicit(&t->path_recycled, 1, memory_order_release);
                 atomic_fetch_sub_explicit(&t->path_text, w[k].len + 1u, memory_order_relaxed);
+            }
             atomic_fetch_add_explicit(&t->path_text, len + 1, memory_order_relaxed);
             free(w[k].text);
             uint16_t gen = (uint16_t)(w[k].gen + 1);
             w[k] = (path_slot){.h = h, .text = text, .len = (uint16_t)len, .gen = gen ? gen : 1};
-            t->path_lru[set] = (uint8_t)!k;
-            id = (2 * set + (uint32_t)k) << 16 | w[k].gen;
+            path_touch(t, 2 * set + k);
+            id = (2 * set + k) << 16 | w[k].gen;
         }
     }
+    if (id)
+        path_memo_put(t, path, len, id);
     pthread_mutex_unlock(mu);
     return id;
 }
@@ -1166,14 +1269,29 @@ static void hex4(const uint8_t in[4], char out[8])
 #endif
 }
 
+/* A worker formats the same client's id request after request (keep-alive): each thread keeps
+ * the last one it formatted, a copy being cheaper than the digits. */
+typedef struct sid_text {
+    uint8_t sid[HP_SID_LEN];
+    char hex[HP_SID_HEX + 1];
+    int set;
+} sid_text;
+static _Thread_local sid_text last_sid;
+
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1])
 {
     static_assert(HP_SID_LEN == 16, "four groups of four bytes");
-    hex4(sid, out);
-    hex4(sid + 4, out + 8);
-    hex4(sid + 8, out + 16);
-    hex4(sid + 12, out + 24);
-    out[HP_SID_HEX] = '\0';
+    sid_text *m = &last_sid;
+    if (!m->set || memcmp(m->sid, sid, HP_SID_LEN)) {
+        hex4(sid, m->hex);
+        hex4(sid + 4, m->hex + 8);
+        hex4(sid + 8, m->hex + 16);
+        hex4(sid + 12, m->hex + 24);
+        m->hex[HP_SID_HEX] = '\0';
+        memcpy(m->sid, sid, HP_SID_LEN);
+        m->set = 1;
+    }
+    memcpy(out, m->hex, HP_SID_HEX + 1);
 }
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

@@ -176,7 +176,7 @@ static void tamper_after(void *state, hp_request *r)
     const cookie_jar *jar = req_cookies(req);
     /* The session is read here when the handler did not: an altered session cookie is an attack
      * whatever the route. One HMAC, for the dynamic requests that carry it. */
-    if (!req->session_loaded && !r->is_static && cookie_get(jar, t->session))
+    if (!req->session_loaded && !r->is_static && jar->count && cookie_get(jar, t->session))
         req_session(req);
     if (!mitsu_req_tampered(req))
         return;

@@ -61,6 +61,7 @@ struct hp_engine {
     const char *const *static_ext;
     size_t nstatic_ext;
     const char *static_prefix;
+    size_t static_prefix_len;
     int log_events;              /* [journal] log = stderr: one JSON line per verdict */
     void *state[NDETECTORS];
     /* Per phase, the ids of the detectors with a call for it, in table order: the request
@@ -356,7 +357,7 @@ static int has_prefix(const char *s, const char *prefix)
 
 static int is_static_path(const hp_engine *hp, const char *path)
 {
-    if (hp->static_prefix && *hp->static_prefix && has_prefix(path, hp->static_prefix))
+    if (hp->static_prefix_len && strncmp(path, hp->static_prefix, hp->static_prefix_len) == 0)
         return 1;
     const char *dot = strrchr(path, '.');
     if (!dot || strchr(dot, '/'))
@@ -433,7 +434,7 @@ static int act(hp_engine *hp, hp_request *r, mitsu_req *req, mitsu_res *res, int
 static const char *client_cookie(const hp_engine *hp, mitsu_req *req, size_t *len)
 {
     const cookie_jar *jar = req_cookies(req);
-    const cookie_pair *first = cookie_get(jar, hp->cookie_name), *p = first;
+    const cookie_pair *first = jar->count ? cookie_get(jar, hp->cookie_name) : NULL, *p = first;
     if (!first)
         return NULL;
     if (cookie_next(jar, hp->cookie_name, first)) { /* alone, the table judges it itself */
@@ -450,12 +451,11 @@ static const char *client_cookie(const hp_engine *hp, mitsu_req *req, size_t *le
 
 static hp_request *request_new(hp_engine *hp, arena *a)
 {
-    hp_request *r = arena_calloc(a, 1, sizeof *r);
+    hp_request *r = arena_alloc(a, sizeof *r);
     if (!r)
         return NULL;
-    r->hp = hp;
-    r->arena = a;
-    r->now = hp_now_ms();
+    /* zeroed in line by the compound literal: cheaper than a memset call for this size */
+    *r = (hp_request){.hp = hp, .arena = a, .now = hp_now_ms()};
     return r;
 }
 
@@ -770,6 +770,7 @@ hp_engine *hp_engine_attach(mitsu_app *app, char *err, size_t errlen)
         config_get_list(cfg, "honeypot", "decoy_prefixes", &hp->decoy_prefixes);
     hp->nstatic_ext = config_get_list(cfg, "honeypot", "static_extensions", &hp->static_ext);
     hp->static_prefix = config_get_str(cfg, "app", "static_prefix");
+    hp->static_prefix_len = hp->static_prefix ? strlen(hp->static_prefix) : 0;
     hp->log_events = strcmp(config_get_str(cfg, "journal", "log"), "stderr") == 0;
     if (cidr_list_parse(&hp->whitelist, config_get_str(cfg, "honeypot", "whitelist"), err,
                         errlen) < 0)

@@ -48,7 +48,8 @@ typedef struct sig_scan {
     void *md;                          /* pcre2_match_data, from the arena */
     char *buf[2];                      /* decoding scratch, made on use */
     uint32_t classes;                  /* bits of the classes hit so far */
-    uint32_t rule_id[SIG_CLASSES_MAX]; /* the rule that hit each class */
+    uint32_t rule_id[SIG_CLASSES_MAX]; /* the rule that hit each class: only the entries of
+                                        * the classes in `classes` are set */
     size_t values;                     /* values examined */
     size_t bytes;                      /* bytes matched, all decodings counted */
     size_t errors;                     /* matches stopped by a limit (counted as no match) */

@@ -315,6 +315,91 @@ Test(keys, ids_format_as_lowercase_hex_and_parse_back)
     }
 }
 
+/* A thread answers the address it looked up last from memory while nothing changed: each of
+ * these changes the address's entry after the thread has looked it up, and the next look-up must
+ * see the change. */
+typedef struct elsewhere {
+    hp_client_table *t;
+    hp_client_ref attacker;
+} elsewhere;
+
+/* Another thread: a new client from elsewhere, flagged, then seen on 198.51.100.7 by its cookie. */
+static void *attacker_arrives(void *p)
+{
+    elsewhere *e = p;
+    e->attacker = visit(e->t, "203.0.113.50", NULL, T0 + 1);
+    flag(e->t, &e->attacker);
+    visit(e->t, "198.51.100.7", &e->attacker, T0 + 2);
+    return NULL;
+}
+
+Test(client, an_attacker_arriving_on_a_remembered_address_from_another_thread_takes_it)
+{
+    hp_client_table *t = table(0, 0);
+    hp_client_ref tool = visit(t, "198.51.100.7", NULL, T0); /* remembered by this thread */
+    elsewhere e = {.t = t};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, attacker_arrives, &e), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    hp_client_ref r = visit(t, "198.51.100.7", NULL, T0 + 3);
+    cr_assert(same(&r, &e.attacker));
+    cr_assert_not(same(&r, &tool));
+    cr_assert_eq(r.state, HP_CLIENT_ATTACKER);
+    cr_assert_eq(r.how, HP_CLIENT_BY_IP);
+    hp_client_table_free(t);
+}
+
+Test(client, a_verdict_loaded_for_a_remembered_address_applies_at_once)
+{
+    hp_client_table *t = table(0, 0);
+    hp_client_ref tool = visit(t, "198.51.100.8", NULL, T0);
+    hp_client c = {.state = HP_CLIENT_ATTACKER, .flagged_by = 3, .first_seen = T0,
+                   .last_seen = T0, .flagged_at = T0};
+    memset(c.sid, 0x42, HP_SID_LEN);
+    ip("198.51.100.8", c.ip);
+    cr_assert_eq(hp_client_load(t, &c), 0); /* another instance's verdict */
+    hp_client_ref r = visit(t, "198.51.100.8", NULL, T0 + 1);
+    cr_assert_not(same(&r, &tool));
+    cr_assert_eq(memcmp(r.sid, c.sid, HP_SID_LEN), 0);
+    cr_assert_eq(r.state, HP_CLIENT_ATTACKER);
+    hp_client_table_free(t);
+}
+
+Test(client, a_remembered_address_whose_client_expired_or_was_evicted_gets_a_new_one)
+{
+    hp_client_table *t = table(1, 2);
+    hp_client_ref old = visit(t, "198.51.100.9", NULL, T0);
+    cr_assert_eq(hp_client_expire(t, T0 + 2 * DAY, DAY, 0), 1);
+    hp_client_ref r = visit(t, "198.51.100.9", NULL, T0 + 2 * DAY);
+    cr_assert_not(same(&r, &old));
+    cr_assert_eq(r.how, HP_CLIENT_NEW);
+    visit(t, "198.51.100.10", NULL, T0 + 2 * DAY);
+    visit(t, "198.51.100.11", NULL, T0 + 2 * DAY); /* the cap is 2: r goes */
+    hp_client c;
+    cr_assert_eq(hp_client_get(t, r.sid, &c), -1);
+    hp_client_ref again = visit(t, "198.51.100.9", NULL, T0 + 2 * DAY + 1);
+    cr_assert_not(same(&again, &r));
+    cr_assert_eq(again.how, HP_CLIENT_NEW);
+    hp_client_table_free(t);
+}
+
+Test(client, a_remembered_address_whose_client_starts_keeping_cookies_gets_a_new_client)
+{
+    hp_client_table *t = table(0, 0);
+    hp_client_ref a = visit(t, "198.51.100.12", NULL, T0);
+    visit(t, "198.51.100.12", &a, T0 + 1); /* the cookie back: a browser, not a tool */
+    hp_client_ref b = visit(t, "198.51.100.12", NULL, T0 + 2);
+    cr_assert_not(same(&b, &a));
+    cr_assert_eq(b.how, HP_CLIENT_NEW);
+    hp_client_ref b2 = visit(t, "198.51.100.12", NULL, T0 + 3);
+    cr_assert(same(&b2, &b));
+    cr_assert_eq(b2.how, HP_CLIENT_BY_IP);
+    hp_client_ref a2 = visit(t, "198.51.100.12", &a, T0 + 4);
+    cr_assert(same(&a2, &a));
+    cr_assert_eq(a2.how, HP_CLIENT_BY_SID);
+    hp_client_table_free(t);
+}
+
 /* ---- The ring ------------------------------------------------------------------------------ */
 
 static void push20(hp_client *c, void *arg)
@@ -425,6 +510,80 @@ Test(client, a_recycled_path_id_reads_as_gone)
     cr_assert_eq(hp_client_path_get(t, c, out, sizeof out), 2);
     cr_assert_str_eq(out, "/c");
     hp_client_table_free(t);
+}
+
+/* A thread answers a path it interned lately from memory: the answers must be the table's. */
+Test(client, a_remembered_path_id_is_dropped_once_its_slot_is_recycled)
+{
+    hp_client_table_config cfg = {.path_slots = 2};
+    hp_client_table *t = hp_client_table_new(&cfg);
+    uint32_t b = hp_client_path_intern(t, "/b", 2);
+    hp_client_path_intern(t, "/a", 2);
+    hp_client_path_intern(t, "/c", 2);                /* /b's slot goes to /c */
+    uint32_t b2 = hp_client_path_intern(t, "/b", 2); /* and /a's to /b */
+    cr_assert_neq(b2, b);
+    char out[8];
+    cr_assert_eq(hp_client_path_get(t, b2, out, sizeof out), 2);
+    cr_assert_str_eq(out, "/b");
+    cr_assert_eq(hp_client_path_get(t, b, out, sizeof out), -1);
+    hp_client_table_free(t);
+}
+
+typedef struct path_job {
+    hp_client_table *t;
+    const char *path;
+    uint32_t id;
+} path_job;
+
+static void *intern_job(void *p)
+{
+    path_job *j = p;
+    j->id = hp_client_path_intern(j->t, j->path, strlen(j->path));
+    return NULL;
+}
+
+static uint32_t intern_elsewhere(hp_client_table *t, const char *path)
+{
+    path_job j = {.t = t, .path = path};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, intern_job, &j), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    return j.id;
+}
+
+Test(client, a_path_recycled_by_another_thread_is_not_answered_from_memory)
+{
+    hp_client_table_config cfg = {.path_slots = 2};
+    hp_client_table *t = hp_client_table_new(&cfg);
+    uint32_t x = hp_client_path_intern(t, "/x", 2); /* this thread remembers /x */
+    intern_elsewhere(t, "/y");
+    intern_elsewhere(t, "/z");                      /* recycles /x's slot */
+    char out[8];
+    cr_assert_eq(hp_client_path_get(t, x, out, sizeof out), -1);
+    uint32_t x2 = hp_client_path_intern(t, "/x", 2);
+    cr_assert_neq(x2, x);
+    cr_assert_eq(hp_client_path_get(t, x2, out, sizeof out), 2);
+    cr_assert_str_eq(out, "/x");
+    hp_client_table_free(t);
+}
+
+Test(client, a_path_remembered_for_one_table_is_not_answered_for_another)
+{
+    hp_client_table_config one = {.path_slots = 2}, many = {.path_slots = 1024};
+    hp_client_table *t = hp_client_table_new(&one), *u = hp_client_table_new(&many);
+    for (int i = 0; i < 40; i++) { /* fill u so that its ids differ from t's */
+        char p[16];
+        snprintf(p, sizeof p, "/p%d", i);
+        hp_client_path_intern(u, p, strlen(p));
+    }
+    uint32_t a = hp_client_path_intern(t, "/same", 5);
+    uint32_t b = hp_client_path_intern(u, "/same", 5);
+    char out[8];
+    cr_assert_eq(hp_client_path_get(u, b, out, sizeof out), 5);
+    cr_assert_str_eq(out, "/same");
+    cr_assert_eq(hp_client_path_intern(t, "/same", 5), a);
+    hp_client_table_free(t);
+    hp_client_table_free(u);
 }
 
 /* ---- The cap ------------------------------------------------------------------------------- */
@@ -820,6 +979,27 @@ Test(client, identify_then_runs_on_the_record_found_or_made_and_its_change_stays
     cr_assert_eq(c.det[0], 3, "new, by IP and by id: each ran once on the stored record");
     cr_assert_eq(c.requests, 4);
     hp_client_table_free(t);
+}
+
+/* A thread keeps the last id it formatted: an id differing from it in one byte, and then that
+ * id again, are each formatted as themselves. */
+Test(client, ids_formatted_in_turn_are_each_their_own_digits)
+{
+    uint8_t a[HP_SID_LEN], b[HP_SID_LEN];
+    memset(a, 0xab, sizeof a);
+    memcpy(b, a, sizeof b);
+    b[15] = 0xac;
+    char hex[HP_SID_HEX + 1];
+    const char *ta = "abababababababababababababababab", *tb = "abababababababababababababababac";
+    hp_client_sid_format(a, hex);
+    cr_assert_str_eq(hex, ta);
+    hp_client_sid_format(b, hex);
+    cr_assert_str_eq(hex, tb);
+    hp_client_sid_format(a, hex);
+    cr_assert_str_eq(hex, ta);
+    b[15] = 0xab; /* the very buffer formatted last, changed */
+    hp_client_sid_format(b, hex);
+    cr_assert_str_eq(hex, ta);
 }
 
 Test(client, ids_format_as_lowercase_hex_for_every_byte_value)
