@@ -25,7 +25,8 @@ const pages = [
 function watch(page, sink) {
   page.on('console', (m) => { if (m.type() === 'error') sink.push('console: ' + m.text()); });
   page.on('pageerror', (e) => sink.push('page error: ' + e.message));
-  page.on('requestfailed', (r) => sink.push('request failed: ' + r.url()));
+  page.on('requestfailed', (r) => sink.push('request failed: ' + r.url() + ' (' +
+                                            ((r.failure() && r.failure().errorText) || '?') + ')'));
   page.on('response', (r) => { if (r.status() >= 400) sink.push(r.status() + ': ' + r.url()); });
 }
 
@@ -49,6 +50,9 @@ async function main() {
     await page.screenshot({ path: path.join(outDir, 'login.png'), fullPage: true });
     await page.fill('#token', token);
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    // Each page settles (its icon and stylesheet loaded) before the next navigation, which
+    // would otherwise abort them and report the abort against the next page.
+    await page.waitForLoadState('networkidle');
     result.login.landed = new URL(page.url()).pathname === '/';
     result.login.errors = errors;
     result.ok = result.login.redirected && result.login.hides_attacker && result.login.landed &&
@@ -61,7 +65,7 @@ async function main() {
       page.removeAllListeners('requestfailed');
       page.removeAllListeners('response');
       watch(page, errors);
-      const response = await page.goto(base + p.path, { waitUntil: 'load' });
+      const response = await page.goto(base + p.path, { waitUntil: 'networkidle' });
       const text = await page.content();
       const missing = p.show.filter((s) => !text.includes(s));
       await page.screenshot({ path: path.join(outDir, p.name + '.png'), fullPage: true });
