@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "admin/internal.h"
+#include "web/template.h"
 
 static void put(hbuf *h, const char *s, size_t len)
 {
@@ -20,23 +21,8 @@ void h_raw(hbuf *h, const char *s)
 
 void h_textn(hbuf *h, const char *s, size_t len)
 {
-    size_t from = 0;
-    for (size_t i = 0; i < len; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '\0': rep = "\xef\xbf\xbd"; break; /* U+FFFD: a NUL has no place in a page */
-        default: continue;
-        }
-        put(h, s + from, i - from);
-        h_raw(h, rep);
-        from = i + 1;
-    }
-    put(h, s + from, len - from);
+    if (!h->oom && tmpl_html_escape(&h->b, s, len) < 0)
+        h->oom = 1;
 }
 
 void h_text(hbuf *h, const char *s)

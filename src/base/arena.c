@@ -170,3 +170,17 @@ void arena_free(arena *a)
     a->head = NULL;
     a->used_total = 0;
 }
+
+void *arena_grow(arena *a, void *old, size_t n, size_t size)
+{
+    int full = n == 0 || (n >= 8 && (n & (n - 1)) == 0);
+    if (!full)
+        return old;
+    size_t cap = n ? 2 * n : 8;
+    if (size && cap > SIZE_MAX / size)
+        return NULL;
+    void *p = arena_alloc(a, cap * size);
+    if (p && n)
+        memcpy(p, old, n * size);
+    return p;
+}

@@ -22,6 +22,10 @@ void *arena_alloc(arena *a, size_t size);
 void *arena_calloc(arena *a, size_t count, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t len);
 char *arena_strdup(arena *a, const char *s);
+/* A growing array in an arena: called before appending item n, returns where items 0..n-1 are
+ * (old, or a copy with room when n reached the capacity: 8, then each power of two), or NULL
+ * when out of memory. Arrays of a few hundred items at most; the old copy stays in the arena. */
+void *arena_grow(arena *a, void *old, size_t n, size_t size);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Runs fn(data) when the arena is reset or freed, last registered first. -1 when out of memory,

@@ -103,7 +103,7 @@ static int table_info(mitsu_db *db, arena *a, const char *table, tinfo *ti, FILE
             ++*changes;
             continue;
         }
-        char **c = dm_grow(a, ti->cols, ti->ncols, sizeof *c);
+        char **c = arena_grow(a, ti->cols, ti->ncols, sizeof *c);
         if (!c)
             break;
         ti->cols = c;

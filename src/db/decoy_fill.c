@@ -223,7 +223,7 @@ static int load_parent(filler *f, const dm_fk *fk, parent_keys *pk)
     mitsu_rows *r = sql ? mitsu_db_query(f->decoy, sql) : NULL;
     int rc = r ? 0 : -1;
     while (r && (rc = mitsu_rows_next(r)) == 1) {
-        char **v = dm_grow(f->a, pk->v, pk->nrows, pk->ncols * sizeof *v);
+        char **v = arena_grow(f->a, pk->v, pk->nrows, pk->ncols * sizeof *v);
         if (!v) {
             rc = -1;
             break;

@@ -63,7 +63,4 @@ void dm_fill_order(dm_schema *s, size_t *out);
 /* "name" with embedded quotes doubled, in a. */
 char *dm_quote(arena *a, const char *ident);
 
-/* Array growth in an arena: room for 8, then for the next power of two. */
-void *dm_grow(arena *a, void *old, size_t n, size_t size);
-
 #endif

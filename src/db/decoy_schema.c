@@ -8,18 +8,6 @@
 
 #include "db/decoy_model.h"
 
-void *dm_grow(arena *a, void *old, size_t n, size_t size)
-{
-    int full = n == 0 || (n >= 8 && (n & (n - 1)) == 0);
-    if (!full)
-        return old;
-    size_t cap = n ? 2 * n : 8;
-    void *p = arena_alloc(a, cap * size);
-    if (p && n)
-        memcpy(p, old, n * size);
-    return p;
-}
-
 char *dm_quote(arena *a, const char *ident)
 {
     size_t len = strlen(ident), q = 0;
@@ -48,7 +36,7 @@ static char *dup(arena *a, const char *s)
 /* Appends s (which may be NULL: a foreign key's unnamed parent column). */
 static int push_any(arena *a, char ***list, size_t *n, char *s)
 {
-    char **l = dm_grow(a, *list, *n, sizeof *l);
+    char **l = arena_grow(a, *list, *n, sizeof *l);
     if (!l)
         return -1;
     l[(*n)++] = s;
@@ -162,7 +150,7 @@ static int read_columns(mitsu_db *db, arena *a, const dm_sql *q, int pg, dm_tabl
     int rc, pkcols = 0;
     char *list = "";
     while ((rc = mitsu_rows_next(r)) == 1) {
-        dm_col *c = dm_grow(a, t->cols, t->ncols, sizeof *c);
+        dm_col *c = arena_grow(a, t->cols, t->ncols, sizeof *c);
         if (!c)
             break;
         t->cols = c;
@@ -198,7 +186,7 @@ static int read_fks(mitsu_db *db, arena *a, const dm_sql *q, dm_table *t)
     int rc;
     while ((rc = mitsu_rows_next(r)) == 1) {
         if (mitsu_rows_int(r, 0) != id || t->nfks == 0) {
-            dm_fk *f = dm_grow(a, t->fks, t->nfks, sizeof *f);
+            dm_fk *f = arena_grow(a, t->fks, t->nfks, sizeof *f);
             if (!f)
                 break;
             t->fks = f;
@@ -357,7 +345,7 @@ int dm_load(mitsu_db *real, arena *a, dm_schema *s, char *err, size_t n)
         return fail(real, "reading the real tables", err, n);
     int rc;
     while ((rc = mitsu_rows_next(r)) == 1) {
-        dm_table *t = dm_grow(a, s->t, s->n, sizeof *t);
+        dm_table *t = arena_grow(a, s->t, s->n, sizeof *t);
         if (!t)
             break;
         s->t = t;

@@ -30,19 +30,7 @@ typedef struct sc_schema {
     size_t n;
 } sc_schema;
 
-/* Everything is allocated in one arena, freed after the comparison. An array of n items has
- * room for 8, then for the next power of two: it moves when n reaches its capacity. */
-static void *grow(arena *a, void *old, size_t n, size_t size)
-{
-    int full = n == 0 || (n >= 8 && (n & (n - 1)) == 0);
-    if (!full)
-        return old;
-    size_t cap = n ? 2 * n : 8;
-    void *p = arena_alloc(a, cap * size);
-    if (p && n)
-        memcpy(p, old, n * size);
-    return p;
-}
+/* Everything is allocated in one arena (arrays with arena_grow), freed after the comparison. */
 
 static const char *dup(arena *a, const char *s)
 {
@@ -169,7 +157,7 @@ static int cmp_table(const void *x, const void *y)
 
 static int add_named(arena *a, sc_named **list, size_t *n, const char *name, const char *def)
 {
-    sc_named *l = grow(a, *list, *n, sizeof *l);
+    sc_named *l = arena_grow(a, *list, *n, sizeof *l);
     if (!l || !name || !def)
         return -1;
     l[*n].name = name;
@@ -188,7 +176,7 @@ static int read_columns(mitsu_db *db, arena *a, const sc_sql *q, sc_table *t)
     const char *pkcols[64] = {0};
     int rc;
     while ((rc = mitsu_rows_next(r)) == 1) {
-        sc_col *c = grow(a, t->cols, t->ncols, sizeof *c);
+        sc_col *c = arena_grow(a, t->cols, t->ncols, sizeof *c);
         if (!c)
             return -1;
         t->cols = c;
@@ -331,7 +319,7 @@ static int sc_load(db_conn *c, arena *a, sc_schema *s)
         return -1;
     int rc;
     while ((rc = mitsu_rows_next(r)) == 1) {
-        sc_table *t = grow(a, s->t, s->n, sizeof *t);
+        sc_table *t = arena_grow(a, s->t, s->n, sizeof *t);
         if (!t)
             return db_fail(c, MITSU_DB_ERROR, "out of memory");
         s->t = t;

@@ -501,8 +501,7 @@ static int falsy(const json_t *v)
            (json_is_string(v) && json_string_length(v) == 0);
 }
 
-/* HTML escaping: enough for element content and quoted attribute values of either kind. */
-static int put_escaped(buf *out, const char *s, size_t n)
+int tmpl_html_escape(buf *out, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
@@ -513,6 +512,7 @@ static int put_escaped(buf *out, const char *s, size_t n)
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&#39;"; break;
+        case '\0': rep = "\xef\xbf\xbd"; break; /* U+FFFD: a NUL has no place in a page */
         default: continue;
         }
         if (buf_append(out, s + run, i - run) < 0 || buf_append_str(out, rep) < 0)
@@ -527,7 +527,7 @@ static int put_value(buf *out, const json_t *v, int escape)
     char num[40];
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return escape ? put_escaped(out, json_string_value(v), json_string_length(v))
+        return escape ? tmpl_html_escape(out, json_string_value(v), json_string_length(v))
                       : buf_append(out, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));

@@ -105,4 +105,8 @@ int tmpl_set_render(tmpl_set *set, const char *name, json_t *ctx, buf *out, tmpl
 int tmpl_set_render_helped(tmpl_set *set, const char *name, json_t *ctx,
                            const tmpl_helpers *helpers, buf *out, tmpl_error *err);
 
+/* Appends s (n bytes) to out escaped for HTML element content and quoted attribute values of
+ * either kind (& < > " ' as references, NUL as U+FFFD). 0, or -1 when out of memory. */
+int tmpl_html_escape(buf *out, const char *s, size_t n);
+
 #endif

@@ -14,6 +14,15 @@
 
 #include "mitsu.h"
 
+/* A database the test needs: its failure to open fails the test with the reason. */
+static inline mitsu_db *must_open(const char *url)
+{
+    char err[512] = "";
+    mitsu_db *db = mitsu_db_open(url, err, sizeof err);
+    cr_assert_not_null(db, "open %s: %s", url, err);
+    return db;
+}
+
 static const char *pg_base(void)
 {
     const char *u = getenv("MITSU_TEST_PG_URL");

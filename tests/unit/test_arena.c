@@ -118,3 +118,23 @@ Test(buf, shrink_frees_only_empty_large_buffers)
     cr_assert_null(b.data);
     buf_free(&b);
 }
+
+/* A growing array: moved (contents kept) when n reaches 8, 16, 32...; in place otherwise. */
+Test(arena, grow_moves_an_array_at_each_capacity_and_keeps_its_items)
+{
+    arena a;
+    arena_init(&a, 256);
+    int *v = NULL;
+    for (size_t n = 0; n < 100; n++) {
+        int *w = arena_grow(&a, v, n, sizeof *w);
+        cr_assert_not_null(w);
+        int moves = n == 0 || (n >= 8 && (n & (n - 1)) == 0);
+        cr_assert_eq(w != v, moves, "n=%zu", n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(w[i], (int)i);
+        v = w;
+        v[n] = (int)n;
+    }
+    cr_assert_null(arena_grow(&a, v, 64, SIZE_MAX / 64));
+    arena_free(&a);
+}

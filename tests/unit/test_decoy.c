@@ -210,14 +210,6 @@ static void setup_sqlite(void)
     snprintf(T.decoy2, sizeof T.decoy2, "sqlite:%s/decoy2.db", T.dir);
 }
 
-static mitsu_db *must_open(const char *url)
-{
-    char err[512];
-    mitsu_db *db = mitsu_db_open(url, err, sizeof err);
-    cr_assert_not_null(db, "%s", err);
-    return db;
-}
-
 static void setup_pg(void)
 {
     setup_dir();

@@ -26,14 +26,6 @@ static struct {
 } T;
 
 
-static mitsu_db *must_open(const char *url)
-{
-    char err[512] = "";
-    mitsu_db *db = mitsu_db_open(url, err, sizeof err);
-    cr_assert_not_null(db, "open: %s", err);
-    return db;
-}
-
 static void setup_dir(void)
 {
     snprintf(T.dir, sizeof T.dir, "/tmp/mitsu-test-jr-XXXXXX");
