@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/ab.sh: two mitsu servers measured against each other with wrk, interleaved rounds, median
-# requests/s and server CPU nanoseconds per request of each, and the ratio of requests/s B/A
-# against a goal. For comparisons inside mitsu (200 routes
+# requests/s and server CPU nanoseconds per request of each, and the ratio of requests/s B/A (the
+# median of the rounds' own ratios, with their range) against a goal. For comparisons inside mitsu (200 routes
 # against 1, honeypot on against off) where nginx is no reference.
 #
 #   bench/ab.sh TITLE GOAL 'ENV_A CMD_A' PATH_A 'ENV_B CMD_B' PATH_B
@@ -94,10 +94,19 @@ a=$(printf '%s\n' "${ra[@]}" | median)
 b=$(printf '%s\n' "${rb[@]}" | median)
 cpu_a=$(printf '%s\n' "${ca[@]}" | median)
 cpu_b=$(printf '%s\n' "${cb[@]}" | median)
-ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", b / a}')
+# The ratio is the median of each round's own B/A: a round measures A and B back to back, so a
+# drift of the shared machine over the run cancels within a round instead of landing on one side.
+ratios=() extras=()
+for i in "${!ra[@]}"; do
+    ratios+=("$(awk -v a="${ra[$i]}" -v b="${rb[$i]}" 'BEGIN {printf "%.3f", a ? b / a : 0}')")
+    extras+=("$((cb[i] - ca[i]))")
+done
+ratio=$(printf '%s\n' "${ratios[@]}" | median)
 verdict=$(awk -v r="$ratio" -v g="$goal" 'BEGIN {print (r >= g) ? "PASS" : "MISS"}')
-# What B costs per request beyond A, in server CPU nanoseconds (the honeypot's cost, say).
-extra=$(awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN {printf "%+d", b - a}')
-printf '%-44s A %7s req/s %6s ns CPU/req | B %7s req/s %6s ns CPU/req (%s ns) | B/A %s  goal >= %s  %s\n' \
-    "$title" "$a" "$cpu_a" "$b" "$cpu_b" "$extra" "$ratio" "$goal" "$verdict"
+# What B costs per request beyond A, in server CPU nanoseconds (the honeypot's cost, say): the
+# median of the rounds' differences.
+extra=$(printf '%s\n' "${extras[@]}" | median | awk '{printf "%+d", $1}')
+spread=$(printf '%s\n' "${ratios[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}')
+printf '%-44s A %7s req/s %6s ns CPU/req | B %7s req/s %6s ns CPU/req (%s ns) | B/A %s (rounds %s)  goal >= %s  %s\n' \
+    "$title" "$a" "$cpu_a" "$b" "$cpu_b" "$extra" "$ratio" "$spread" "$goal" "$verdict"
 kill "$pid_a" "$pid_b" 2>/dev/null || true
