@@ -2,11 +2,11 @@
  * IP entries indexed by address, a CLOCK hand for eviction under the cap, and the path table. */
 #include "honeypot/client.h"
 
+#include "base/lock.h"
 #include "base/siphash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -114,7 +114,7 @@ static void slab_destroy(slab *s)
  * taken under a shard lock, from an update callback) is never held while taking a shard lock:
  * no cycle, no deadlock. */
 typedef struct shard {
-    alignas(64) pthread_mutex_t mu; /* a cache line apart from the next shard's */
+    alignas(64) lock mu; /* a cache line apart from the next shard's */
     slab recs;
     uint32_t *sid_b; /* chain heads, by hash of the id */
     uint32_t sid_mask;
@@ -149,7 +149,7 @@ struct hp_client_table {
     path_slot *paths; /* 2 ways per set */
     _Atomic uint8_t *path_lru; /* per set, the way to replace next (written without the lock
                                 * by a path cache hit, hence atomic) */
-    pthread_mutex_t path_mu[PATH_LOCKS];
+    lock path_mu[PATH_LOCKS];
     _Atomic size_t path_text;
     _Atomic uint64_t path_recycled; /* slots recycled: any id older than a change may be gone */
 };
@@ -234,7 +234,6 @@ hp_client_table *hp_client_table_new(const hp_client_table_config *cfg)
     int ok = 1;
     for (unsigned i = 0; i < c.shards; i++) {
         shard *s = &t->shards[i];
-        pthread_mutex_init(&s->mu, NULL);
         s->recs.size = sizeof(hp_client);
         s->recs.link_off = offsetof(hp_client, link);
         s->ips.size = sizeof(ip_entry);
@@ -244,8 +243,6 @@ hp_client_table *hp_client_table_new(const hp_client_table_config *cfg)
         s->ip_b = calloc(16, sizeof *s->ip_b);
         ok &= s->sid_b && s->ip_b;
     }
-    for (unsigned i = 0; i < PATH_LOCKS; i++)
-        pthread_mutex_init(&t->path_mu[i], NULL);
     if (!ok) {
         hp_client_table_free(t);
         return NULL;
@@ -263,12 +260,9 @@ void hp_client_table_free(hp_client_table *t)
         slab_destroy(&s->ips);
         free(s->sid_b);
         free(s->ip_b);
-        pthread_mutex_destroy(&s->mu);
     }
     for (uint32_t i = 0; i < 2 * t->path_sets; i++)
         free(t->paths[i].text);
-    for (unsigned i = 0; i < PATH_LOCKS; i++)
-        pthread_mutex_destroy(&t->path_mu[i]);
     free(t->shards);
     free(t->paths);
     free(t->path_lru);
@@ -292,9 +286,9 @@ static int rec_alive(hp_client_table *t, const uint8_t sid[HP_SID_LEN])
 {
     uint64_t h = key_hash(t, sid);
     shard *s = shard_for(t, h);
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     int alive = rec_find(s, h, sid) != NULL;
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
     return alive;
 }
 
@@ -417,7 +411,7 @@ static void ip_point(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint
     uint64_t h = key_hash(t, ip);
     shard *s = shard_for(t, h);
     uint32_t mark = attacker ? IP_ATTACKER : 0;
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
     ip_changing(s);
     if (!e) {
@@ -436,7 +430,7 @@ static void ip_point(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint
         memcpy(e->sid, sid, HP_SID_LEN);
         e->link = (e->link & IP_NEXT) | mark;
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
 }
 
 /* ip no longer leads to sid (if it did). */
@@ -446,7 +440,7 @@ static void ip_unpoint(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
     uint64_t h = key_hash(t, ip);
     shard *s = shard_for(t, h);
     uint32_t *prev;
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     ip_entry *e = ip_find(s, h, ip, &prev);
     if (e && !memcmp(e->sid, sid, HP_SID_LEN)) {
         ip_changing(s);
@@ -455,7 +449,7 @@ static void ip_unpoint(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
         slab_free(&s->ips, i);
         s->nip--;
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
 }
 
 /* ip_point() for a client that may be forgotten meanwhile: if it was gone by the time the entry
@@ -474,13 +468,13 @@ static void ip_unmark(hp_client_table *t, const uint8_t ip[HP_IP_LEN],
 {
     uint64_t h = key_hash(t, ip);
     shard *s = shard_for(t, h);
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
     if (e && !memcmp(e->sid, sid, HP_SID_LEN)) {
         ip_changing(s);
         e->link &= IP_NEXT;
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
 }
 
 /* A worker serves one address many times in a row (keep-alive, a cookieless tool): each thread
@@ -492,23 +486,26 @@ typedef struct owner_memo {
     uint64_t changes;
     uint8_t ip[HP_IP_LEN];
     uint8_t sid[HP_SID_LEN];
+    uint64_t sid_hash; /* key_hash of sid, for by_ip */
     int found;
 } owner_memo;
 static _Thread_local owner_memo omemo;
 
-/* The id ip leads to: 1, or 0 when none. */
-static int ip_owner(hp_client_table *t, const uint8_t ip[HP_IP_LEN], uint8_t sid[HP_SID_LEN])
+/* The id ip leads to, and its hash: 1, or 0 when none. */
+static int ip_owner(hp_client_table *t, const uint8_t ip[HP_IP_LEN], uint8_t sid[HP_SID_LEN],
+                    uint64_t *sid_hash)
 {
     owner_memo *m = &omemo;
     if (m->s && m->table_key[0] == t->key[0] && m->table_key[1] == t->key[1] &&
         !memcmp(m->ip, ip, HP_IP_LEN) &&
         atomic_load_explicit(&m->s->ip_changes, memory_order_acquire) == m->changes) {
         memcpy(sid, m->sid, HP_SID_LEN);
+        *sid_hash = m->sid_hash;
         return m->found;
     }
     uint64_t h = key_hash(t, ip);
     shard *s = shard_for(t, h);
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     ip_entry *e = ip_find(s, h, ip, NULL);
     if (e)
         memcpy(sid, e->sid, HP_SID_LEN);
@@ -518,7 +515,9 @@ static int ip_owner(hp_client_table *t, const uint8_t ip[HP_IP_LEN], uint8_t sid
     memcpy(m->ip, ip, HP_IP_LEN);
     if (e)
         memcpy(m->sid, e->sid, HP_SID_LEN);
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
+    if (e)
+        m->sid_hash = *sid_hash = key_hash(t, sid);
     return e != NULL;
 }
 
@@ -565,12 +564,12 @@ static int evict_one(hp_client_table *t, unsigned home)
             shard *s = &t->shards[(home + k) & (t->nshards - 1)];
             gone g;
             uint32_t i = 0;
-            pthread_mutex_lock(&s->mu);
+            lock_take(&s->mu);
             if (verdicts ? s->nrec > 0 : s->nrec > s->nverdict)
                 i = clock_victim(s, verdicts);
             if (i)
                 rec_remove(t, s, i, &g);
-            pthread_mutex_unlock(&s->mu);
+            lock_give(&s->mu);
             if (i) {
                 after_remove(t, &g);
                 atomic_fetch_add_explicit(&t->evicted, 1, memory_order_relaxed);
@@ -591,7 +590,7 @@ static int rec_insert(hp_client_table *t, const hp_client *src)
     shard *s = shard_for(t, h);
     if (atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed) >= t->max)
         evict_one(t, (unsigned)(s - t->shards));
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     uint32_t i = 0;
     int r = rec_find(s, h, src->sid) ? 1 : (i = slab_alloc(&s->recs)) ? 0 : -1;
     if (r == 0) {
@@ -604,7 +603,7 @@ static int rec_insert(hp_client_table *t, const hp_client *src)
         state_moved(t, s, HP_CLIENT_NORMAL, c->state);
         rec_grow(t, s);
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
     if (r)
         atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
     else
@@ -715,9 +714,10 @@ static void run_then(const hp_client_then *then, hp_client *c)
         abort();
 }
 
-static void fill(hp_client_ref *out, const hp_client *c, enum hp_client_how how)
+static void fill(hp_client_ref *out, const hp_client *c, uint64_t h, enum hp_client_how how)
 {
     memcpy(out->sid, c->sid, HP_SID_LEN);
+    out->hash = h;
     out->state = (enum hp_client_state)c->state;
     out->how = how;
     out->set_cookie = how != HP_CLIENT_BY_SID;
@@ -730,15 +730,15 @@ static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8
     uint64_t h = key_hash(t, sid);
     shard *s = shard_for(t, h);
     uint8_t old[HP_IP_LEN];
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     hp_client *c = rec_find(s, h, sid);
     if (c) {
         memcpy(old, c->ip, HP_IP_LEN);
         touch(c, ip, now, 1);
         run_then(then, c);
-        fill(out, c, HP_CLIENT_BY_SID);
+        fill(out, c, h, HP_CLIENT_BY_SID);
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
     if (!c)
         return 0;
     if (memcmp(old, ip, HP_IP_LEN)) {
@@ -752,21 +752,21 @@ static int by_sid(hp_client_table *t, const uint8_t sid[HP_SID_LEN], const uint8
 }
 
 /* Rule 2: the client ip leads to, if it is an attacker or never sent its cookie back. */
-static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], const uint8_t ip[HP_IP_LEN],
-                 int64_t now, hp_client_ref *out, const hp_client_then *then)
+static int by_ip(hp_client_table *t, const uint8_t owner[HP_SID_LEN], uint64_t h,
+                 const uint8_t ip[HP_IP_LEN], int64_t now, hp_client_ref *out,
+                 const hp_client_then *then)
 {
-    uint64_t h = key_hash(t, owner);
     shard *s = shard_for(t, h);
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     hp_client *c = rec_find(s, h, owner);
     int ok = c && (c->state == HP_CLIENT_ATTACKER ||
                    (!(c->flags & HP_CLIENT_CONFIRMED) && !memcmp(c->ip, ip, HP_IP_LEN)));
     if (ok) {
         touch(c, ip, now, 0);
         run_then(then, c);
-        fill(out, c, HP_CLIENT_BY_IP);
+        fill(out, c, h, HP_CLIENT_BY_IP);
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
     return ok;
 }
 
@@ -785,7 +785,7 @@ static int create(hp_client_table *t, const uint8_t ip[HP_IP_LEN], const uint8_t
     if (r < 0)
         return -1;
     ip_lead(t, ip, c.sid, 0, displace);
-    fill(out, &c, HP_CLIENT_NEW);
+    fill(out, &c, key_hash(t, c.sid), HP_CLIENT_NEW);
     return 0;
 }
 
@@ -801,6 +801,7 @@ int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], con
 {
     enum hp_client_cookie cookie = HP_COOKIE_NONE;
     uint8_t sid[HP_SID_LEN], owner[HP_SID_LEN];
+    uint64_t owner_hash = 0;
     int r = 0;
     memset(out, 0, sizeof *out);
     if (sid_hex) {
@@ -812,8 +813,8 @@ int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], con
             cookie = HP_COOKIE_UNKNOWN;
     }
     if (cookie != HP_COOKIE_KNOWN) {
-        int has_owner = ip_owner(t, ip, owner);
-        if (!has_owner || !by_ip(t, owner, ip, now, out, then))
+        int has_owner = ip_owner(t, ip, owner, &owner_hash);
+        if (!has_owner || !by_ip(t, owner, owner_hash, ip, now, out, then))
             r = create(t, ip, has_owner ? owner : NULL, now, out, then);
     }
     out->cookie = cookie;
@@ -822,14 +823,13 @@ int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], con
 
 /* ---- Update, verdicts, reads --------------------------------------------------------------- */
 
-int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_client_fn *fn,
-                     void *arg)
+static int update_hashed(hp_client_table *t, uint64_t h, const uint8_t sid[HP_SID_LEN],
+                         hp_client_fn *fn, void *arg)
 {
-    uint64_t h = key_hash(t, sid);
     shard *s = shard_for(t, h);
     uint8_t ip[HP_IP_LEN];
     int before = 0, after = 0;
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     hp_client *c = rec_find(s, h, sid);
     if (c) {
         /* The indexes hang on these: a callback that changes them is a bug to stop at once.
@@ -849,7 +849,7 @@ int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_clien
             state_moved(t, s, before, after);
         memcpy(ip, c->ip, HP_IP_LEN);
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
     if (!c)
         return -1;
     if (after == HP_CLIENT_ATTACKER && before != HP_CLIENT_ATTACKER)
@@ -857,6 +857,18 @@ int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_clien
     else if (before == HP_CLIENT_ATTACKER && after != HP_CLIENT_ATTACKER)
         ip_unmark(t, ip, sid);
     return 0;
+}
+
+int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_client_fn *fn,
+                     void *arg)
+{
+    return update_hashed(t, key_hash(t, sid), sid, fn, arg);
+}
+
+int hp_client_update_ref(hp_client_table *t, const hp_client_ref *ref, hp_client_fn *fn,
+                         void *arg)
+{
+    return update_hashed(t, ref->hash, ref->sid, fn, arg);
 }
 
 typedef struct verdict {
@@ -884,21 +896,22 @@ int hp_client_get(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_client *
 {
     uint64_t h = key_hash(t, sid);
     shard *s = shard_for(t, h);
-    pthread_mutex_lock(&s->mu);
+    lock_take(&s->mu);
     const hp_client *c = rec_find(s, h, sid);
     if (c) {
         *out = *c;
         out->flags &= F_PUBLIC;
         out->link = 0;
     }
-    pthread_mutex_unlock(&s->mu);
+    lock_give(&s->mu);
     return c ? 0 : -1;
 }
 
 int hp_client_get_by_ip(hp_client_table *t, const uint8_t ip[HP_IP_LEN], hp_client *out)
 {
     uint8_t sid[HP_SID_LEN];
-    return ip_owner(t, ip, sid) ? hp_client_get(t, sid, out) : -1;
+    uint64_t h;
+    return ip_owner(t, ip, sid, &h) ? hp_client_get(t, sid, out) : -1;
 }
 
 static void take_verdict(hp_client *c, void *arg)
@@ -952,7 +965,7 @@ size_t hp_client_expire_notify(hp_client_table *t, int64_t now, int64_t ttl, int
         shard *s = &t->shards[si];
         for (uint32_t pos = 1;;) {
             size_t k = 0;
-            pthread_mutex_lock(&s->mu);
+            lock_take(&s->mu);
             uint32_t end = s->recs.hi;
             for (; pos <= end && k < BATCH; pos++) {
                 const hp_client *c = slab_at(&s->recs, pos);
@@ -962,7 +975,7 @@ size_t hp_client_expire_notify(hp_client_table *t, int64_t now, int64_t ttl, int
                 if (limit > 0 && now - c->last_seen >= limit)
                     rec_remove(t, s, pos, &g[k++]);
             }
-            pthread_mutex_unlock(&s->mu);
+            lock_give(&s->mu);
             for (size_t i = 0; i < k; i++) {
                 after_remove(t, &g[i]);
                 if (gone_fn)
@@ -986,7 +999,7 @@ size_t hp_client_expire_notify(hp_client_table *t, int64_t now, int64_t ttl, int
             for (uint32_t b = 0;;) {
                 size_t k = 0;
                 int done;
-                pthread_mutex_lock(&s->mu);
+                lock_take(&s->mu);
                 for (uint32_t stop = b + 64; b <= s->ip_mask && b < stop; b++) {
                     for (uint32_t j = s->ip_b[b] & IP_NEXT; j;) {
                         const ip_entry *e = slab_at(&s->ips, j);
@@ -1003,7 +1016,7 @@ size_t hp_client_expire_notify(hp_client_table *t, int64_t now, int64_t ttl, int
                     }
                 }
                 done = b > s->ip_mask;
-                pthread_mutex_unlock(&s->mu);
+                lock_give(&s->mu);
                 for (size_t i = 0; i < k; i++)
                     if (!rec_alive(t, batch[i].sid))
                         ip_unpoint(t, batch[i].ip, batch[i].sid);
@@ -1026,7 +1039,7 @@ size_t hp_client_foreach(hp_client_table *t, hp_client_visit_fn *fn, void *arg)
         shard *s = &t->shards[si];
         for (uint32_t pos = 1;;) {
             size_t k = 0;
-            pthread_mutex_lock(&s->mu);
+            lock_take(&s->mu);
             uint32_t end = s->recs.hi;
             for (; pos <= end && k < BATCH; pos++) {
                 const hp_client *c = slab_at(&s->recs, pos);
@@ -1036,7 +1049,7 @@ size_t hp_client_foreach(hp_client_table *t, hp_client_visit_fn *fn, void *arg)
                     copy[k++].link = 0;
                 }
             }
-            pthread_mutex_unlock(&s->mu);
+            lock_give(&s->mu);
             for (size_t i = 0; i < k; i++) {
                 total++;
                 if (fn(&copy[i], arg)) {
@@ -1057,13 +1070,13 @@ void hp_client_stats_get(hp_client_table *t, hp_client_stats *out)
     memset(out, 0, sizeof *out);
     for (unsigned i = 0; i < t->nshards; i++) {
         shard *s = &t->shards[i];
-        pthread_mutex_lock(&s->mu);
+        lock_take(&s->mu);
         out->clients += s->nrec;
         out->verdicts += s->nverdict;
         out->ip_entries += s->nip;
         out->bytes += slab_bytes(&s->recs) + slab_bytes(&s->ips) +
                       ((size_t)s->sid_mask + 1 + s->ip_mask + 1) * sizeof(uint32_t);
-        pthread_mutex_unlock(&s->mu);
+        lock_give(&s->mu);
     }
     out->bytes += t->nshards * sizeof(shard) + sizeof *t;
     out->attackers = atomic_load_explicit(&t->attackers, memory_order_relaxed);
@@ -1078,9 +1091,9 @@ void hp_client_stats_get(hp_client_table *t, hp_client_stats *out)
 unsigned hp_client_shard_sizes(hp_client_table *t, size_t *out, unsigned n)
 {
     for (unsigned i = 0; i < n && i < t->nshards; i++) {
-        pthread_mutex_lock(&t->shards[i].mu);
+        lock_take(&t->shards[i].mu);
         out[i] = t->shards[i].nrec;
-        pthread_mutex_unlock(&t->shards[i].mu);
+        lock_give(&t->shards[i].mu);
     }
     return t->nshards;
 }
@@ -1154,8 +1167,8 @@ uint32_t hp_client_path_intern(hp_client_table *t, const char *path, size_t len)
     uint64_t h = siphash13(t->key, path, len);
     uint32_t set = (uint32_t)(h >> 32) & (t->path_sets - 1);
     path_slot *w = &t->paths[2 * set];
-    pthread_mutex_t *mu = &t->path_mu[set % PATH_LOCKS];
-    pthread_mutex_lock(mu);
+    lock *mu = &t->path_mu[set % PATH_LOCKS];
+    lock_take(mu);
     for (uint32_t k = 0; k < 2 && !id; k++) {
         if (w[k].text && w[k].h == h && w[k].len == len && !memcmp(w[k].text, path, len)) {
             path_touch(t, 2 * set + k);
@@ -1184,7 +1197,7 @@ uint32_t hp_client_path_intern(hp_client_table *t, const char *path, size_t len)
     }
     if (id)
         path_memo_put(t, path, len, id);
-    pthread_mutex_unlock(mu);
+    lock_give(mu);
     return id;
 }
 
@@ -1194,8 +1207,8 @@ int hp_client_path_get(hp_client_table *t, uint32_t id, char *out, size_t n)
     if (!gen || slot >= 2 * t->path_sets)
         return -1;
     int len = -1;
-    pthread_mutex_t *mu = &t->path_mu[(slot / 2) % PATH_LOCKS];
-    pthread_mutex_lock(mu);
+    lock *mu = &t->path_mu[(slot / 2) % PATH_LOCKS];
+    lock_take(mu);
     const path_slot *p = &t->paths[slot];
     if (p->text && p->gen == gen) {
         len = p->len;
@@ -1205,7 +1218,7 @@ int hp_client_path_get(hp_client_table *t, uint32_t id, char *out, size_t n)
             out[m] = '\0';
         }
     }
-    pthread_mutex_unlock(mu);
+    lock_give(mu);
     return len;
 }
 

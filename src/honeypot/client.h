@@ -112,6 +112,8 @@ typedef struct hp_client_ref {
     enum hp_client_how how;
     enum hp_client_cookie cookie;  /* what the request sent */
     int set_cookie;                /* 1: send sid as the cookie (the request did not send it) */
+    uint64_t hash;                 /* the table's hash of sid, so hp_client_update_ref need not
+                                    * hash it again; valid with this table only */
 } hp_client_ref;
 
 /* Finds or creates the client of a request from ip and the id cookie's value (sid_hex, len;
@@ -150,6 +152,10 @@ int hp_client_identify_then(hp_client_table *t, const uint8_t ip[HP_IP_LEN], con
  * changing state (hp_client_mark) is how a detector flags: the table follows. 0, or -1 when the
  * client is not in the table (evicted or expired since it was identified). */
 typedef void hp_client_fn(hp_client *c, void *arg);
+/* hp_client_update on the client a look-up of this table returned (ref), without hashing its id
+ * again: the same result. */
+int hp_client_update_ref(hp_client_table *t, const hp_client_ref *ref, hp_client_fn *fn,
+                         void *arg);
 int hp_client_update(hp_client_table *t, const uint8_t sid[HP_SID_LEN], hp_client_fn *fn,
                      void *arg);
 

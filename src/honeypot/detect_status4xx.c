@@ -83,7 +83,7 @@ static void s4xx_after(void *state, hp_request *r)
     const char *path = mitsu_req_path(r->req);
     s4xx_arg a = {s, r->now, hp_client_path_intern(hp_engine_clients(r->hp), path, strlen(path)),
                   0, 0};
-    if (hp_client_update(hp_engine_clients(r->hp), r->client.sid, s4xx_locked, &a) < 0 ||
+    if (hp_client_update_ref(hp_engine_clients(r->hp), &r->client, s4xx_locked, &a) < 0 ||
         !a.counted)
         return;
     if (a.level >= s->count * LEVEL_ONE)

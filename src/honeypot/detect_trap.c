@@ -139,22 +139,27 @@ static int trap_init(hp_engine *hp, const config *cfg, void **state, char *err, 
     return 0;
 }
 
-static int routed(const trap *t, const http_request *hr, const char *path)
+static int routed(const trap *t, const http_request *hr, const char *path, size_t plen)
 {
     route_match m;
-    return router_match(t->app->routes, hr->method_name.base, hr->method_name.len, path,
-                        strlen(path), &m) == ROUTE_MATCH;
+    return router_match(t->app->routes, hr->method_name.base, hr->method_name.len, path, plen,
+                        &m) == ROUTE_MATCH;
 }
 
-static const char *matching_prefix(const prefixes *pf, const char *path)
+/* Whether any entry of pf can start like path (its first two bytes): most requests stop here. */
+static int may_match(const prefixes *pf, const char *path, size_t plen)
 {
-    unsigned char b = path[0] ? (unsigned char)path[1] : 0;
-    if (!(pf->second[b >> 6] >> (b & 63) & 1))
+    unsigned char b = plen > 1 ? (unsigned char)path[1] : 0;
+    return pf->second[b >> 6] >> (b & 63) & 1;
+}
+
+static const char *matching_prefix(const prefixes *pf, const char *path, size_t plen)
+{
+    if (!may_match(pf, path, plen))
         return NULL;
-    size_t plen = strlen(path);
     for (size_t i = 0; i < pf->n; i++) {
         const char *p = pf->list[i];
-        if (p[0] != path[0] || (p[0] && p[1] != path[1]))
+        if (!plen || p[0] != path[0] || (p[0] && p[1] != (plen > 1 ? path[1] : '\0')))
             continue; /* most entries differ in the first two bytes: no strlen for them */
         size_t len = strlen(p);
         /* "/.git/" also catches "/.git" itself. */
@@ -204,20 +209,27 @@ static void trap_before(void *state, hp_request *r)
     if (t->honey)
         honey_check(t, r);
     const http_request *hr = &r->req->ex->req;
-    const char *path = mitsu_req_path(r->req);
-    int robots = t->robots && strcmp(path, "/robots.txt") == 0 &&
+    /* The path as a slice: its C string copy is made only for a report. */
+    const char *path = r->req->path.base ? r->req->path.base : "";
+    size_t plen = r->req->path.len;
+    if (!(t->robots && plen == 11) && !may_match(&t->bait, path, plen) &&
+        !may_match(&t->paths, path, plen))
+        return;
+    int robots = t->robots && plen == 11 && memcmp(path, "/robots.txt", 11) == 0 &&
                  (hr->method == HTTP_GET || hr->method == HTTP_HEAD);
-    const char *bait = robots ? NULL : matching_prefix(&t->bait, path);
-    const char *hit = robots || bait ? NULL : matching_prefix(&t->paths, path);
+    const char *bait = robots ? NULL : matching_prefix(&t->bait, path, plen);
+    const char *hit = robots || bait ? NULL : matching_prefix(&t->paths, path, plen);
     /* The route look-up only for a path that would be a trap: most requests are none. */
-    if ((!robots && !bait && !hit) || routed(t, hr, path))
+    if ((!robots && !bait && !hit) || routed(t, hr, path, plen))
         return; /* nothing, or the application serves it: not a trap here */
     if (robots)
         serve_robots(t, r);
     else if (bait)
-        hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "robots.txt bait %s: %s", bait, path);
+        hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "robots.txt bait %s: %s", bait,
+                  mitsu_req_path(r->req));
     else
-        hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "trap path %s: %s", hit, path);
+        hp_report(r, &hp_detect_trap, HP_ATTACK, HP_FLAGS, "trap path %s: %s", hit,
+                  mitsu_req_path(r->req));
 }
 
 const hp_detector hp_detect_trap = {

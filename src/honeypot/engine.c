@@ -331,10 +331,10 @@ static void apply(hp_request *r, int push)
         return;
     apply_arg a = {.hp = r->hp, .r = r, .push = push};
     if (push && r->req) {
-        const char *text = mitsu_req_path(r->req);
-        a.path = hp_client_path_intern(r->hp->clients, text, strlen(text));
+        http_slice path = r->req->path;
+        a.path = hp_client_path_intern(r->hp->clients, path.base ? path.base : "", path.len);
     }
-    int rc = hp_client_update(r->hp->clients, r->client.sid, apply_locked, &a);
+    int rc = hp_client_update_ref(r->hp->clients, &r->client, apply_locked, &a);
     if (rc == 0) {
         r->client.state = a.state;
         if (a.flagged) {
@@ -355,15 +355,19 @@ static int has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int is_static_path(const hp_engine *hp, const char *path)
+static int is_static_path(const hp_engine *hp, http_slice path)
 {
-    if (hp->static_prefix_len && strncmp(path, hp->static_prefix, hp->static_prefix_len) == 0)
+    const char *p = path.base ? path.base : "";
+    if (hp->static_prefix_len && path.len >= hp->static_prefix_len &&
+        memcmp(p, hp->static_prefix, hp->static_prefix_len) == 0)
         return 1;
-    const char *dot = strrchr(path, '.');
-    if (!dot || strchr(dot, '/'))
+    const char *dot = memrchr(p, '.', path.len);
+    if (!dot || memchr(dot, '/', path.len - (size_t)(dot - p)))
         return 0;
+    size_t ext_len = path.len - (size_t)(dot + 1 - p);
     for (size_t i = 0; i < hp->nstatic_ext; i++)
-        if (strcasecmp(dot + 1, hp->static_ext[i]) == 0)
+        if (strlen(hp->static_ext[i]) == ext_len &&
+            strncasecmp(dot + 1, hp->static_ext[i], ext_len) == 0)
             return 1;
     return 0;
 }
@@ -372,9 +376,8 @@ static int is_whitelisted(const hp_engine *hp, mitsu_req *req, const char *ip)
 {
     if (hp->whitelist.count && cidr_list_contains(&hp->whitelist, ip))
         return 1;
-    const char *path = mitsu_req_path(req);
     for (size_t i = 0; i < hp->nwhite_paths; i++)
-        if (has_prefix(path, hp->white_paths[i]))
+        if (has_prefix(mitsu_req_path(req), hp->white_paths[i]))
             return 1;
     if (hp->nwhite_agents) {
         const char *ua = mitsu_req_header(req, "User-Agent");
@@ -513,7 +516,7 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
     req->client = r;
     client_address(r, req);
     r->whitelisted = is_whitelisted(hp, req, r->ip_text);
-    r->is_static = is_static_path(hp, mitsu_req_path(req));
+    r->is_static = is_static_path(hp, req->path);
     size_t cookie_len = 0;
     const char *cookie = client_cookie(hp, req, &cookie_len);
     hp_client_then then = {identified, r};
