@@ -1254,16 +1254,6 @@ static int unhex8(const char *in, uint8_t out[4])
 }
 #undef BYTES
 
-int hp_client_sid_parse(const char *hex, size_t len, uint8_t out[HP_SID_LEN])
-{
-    if (len != HP_SID_HEX)
-        return -1;
-    int bad = 0;
-    for (size_t i = 0; i < HP_SID_LEN; i += 4)
-        bad |= unhex8(hex + 2 * i, out + i);
-    return bad ? -1 : 0;
-}
-
 /* Every request formats its client's id: eight digits at a time, each nibble spread to a byte
  * and moved into '0'..'9' or 'a'..'f' by arithmetic, with no table and no branch. */
 static void hex4(const uint8_t in[4], char out[8])
@@ -1290,6 +1280,23 @@ typedef struct sid_text {
     int set;
 } sid_text;
 static _Thread_local sid_text last_sid;
+
+/* A browser sends the same id request after request, and the thread formatted it for the
+ * previous one: its digits are then compared, not decoded. */
+int hp_client_sid_parse(const char *hex, size_t len, uint8_t out[HP_SID_LEN])
+{
+    if (len != HP_SID_HEX)
+        return -1;
+    const sid_text *m = &last_sid;
+    if (m->set && memcmp(m->hex, hex, HP_SID_HEX) == 0) {
+        memcpy(out, m->sid, HP_SID_LEN);
+        return 0;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < HP_SID_LEN; i += 4)
+        bad |= unhex8(hex + 2 * i, out + i);
+    return bad ? -1 : 0;
+}
 
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1])
 {

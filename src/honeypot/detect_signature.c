@@ -1129,6 +1129,14 @@ static void value(walk *w, enum sig_kind kind, int plus, const char *name, const
     sig_scan *s = &w->scan;
     if (s->values >= REQUEST_VALUES || s->bytes >= REQUEST_BYTES)
         return;
+    /* Shorter than any rule of its kind can match (a path of "/"): what sig_scan_value() would
+     * conclude, without the call. */
+    const sig_kind_set *ks = &s->rules->kinds[kind];
+    if (len && len < ks->minlen) {
+        if ((s->classes & ks->classes) != ks->classes)
+            s->values++;
+        return;
+    }
     uint32_t hit = sig_scan_value(s, kind, plus, v, len);
     for (unsigned c = 0; hit; c++, hit >>= 1) {
         if (!(hit & 1))
@@ -1206,8 +1214,9 @@ static void sig_before(void *state, hp_request *r)
     }
     const cookie_jar *jar = req_cookies(req);
     for (size_t i = 0; i < jar->count; i++)
-        value(&w, SIG_COOKIE, 0, jar->pairs[i].name, jar->pairs[i].value,
-              jar->pairs[i].value_len);
+        if (jar->pairs[i].value != r->id_cookie)
+            value(&w, SIG_COOKIE, 0, jar->pairs[i].name, jar->pairs[i].value,
+                  jar->pairs[i].value_len);
     if (hr->query.len) {
         mitsu_query(req, ""); /* parses the query string once, for the handler too */
         fields(&w, &req->query, 1);

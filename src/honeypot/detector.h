@@ -50,6 +50,8 @@ typedef struct hp_request {
     int answered;                    /* a before detector answered the request itself */
     unsigned marks;                  /* what detectors noted under the identification's lock,
                                       * for their before call (rate: bit 0) */
+    const char *id_cookie;           /* the id cookie's value in the request's cookie jar, when
+                                      * it named a known client: 32 hex digits, nothing to scan */
 } hp_request;
 
 typedef struct hp_detector {

@@ -524,6 +524,8 @@ static int guard_before(mitsu_req *req, mitsu_res *res, void *ctx)
                                 &r->client, r->whitelisted ? NULL : &then) < 0)
         return MITSU_NEXT;
     r->has_client = 1;
+    if (r->client.cookie == HP_COOKIE_KNOWN)
+        r->id_cookie = cookie;
     hp_client_sid_format(r->client.sid, req->client_id);
     if (!r->whitelisted) {
         for (int k = 0; k < hp->nrun[RUN_BEFORE]; k++) {

@@ -135,11 +135,6 @@ static int mem_ieq(const unsigned char *a, size_t n, const char *lit, size_t lit
     return 1;
 }
 
-int http_slice_ieq(http_slice s, const char *lit)
-{
-    return mem_ieq((const unsigned char *)s.base, s.len, lit, strlen(lit));
-}
-
 const http_header *http_find_header(const http_request *req, const char *name)
 {
     size_t n = strlen(name);

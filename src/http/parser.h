@@ -125,7 +125,20 @@ enum http_chunk_result http_chunked_next(http_chunked *d, const char *buf, size_
                                          http_error *err);
 
 /* Case-insensitive ASCII comparison of a slice with a NUL-terminated string. */
-int http_slice_ieq(http_slice s, const char *lit);
+static inline int http_slice_ieq(http_slice s, const char *lit)
+{
+    /* Inline: lit is a literal, so its length is known when compiling. Equal bytes pass at once;
+     * others only as the two cases of one ASCII letter. */
+    size_t n = __builtin_strlen(lit);
+    if (s.len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = (unsigned char)s.base[i], y = (unsigned char)lit[i];
+        if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) - 'a' > 'z' - 'a'))
+            return 0;
+    }
+    return 1;
+}
 
 /* The first header named `name` (case-insensitive), or NULL. */
 const http_header *http_find_header(const http_request *req, const char *name);

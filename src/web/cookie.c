@@ -72,6 +72,24 @@ int cookie_class_check(void)
     return -1;
 }
 
+/* Whether every byte of p has class bit cls: a table look-up per byte and a test per four,
+ * since the values (ids, signed sessions) are long and almost always valid. */
+static int all_of_class(const char *p, size_t n, unsigned char cls)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned acc = cls;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        acc &= cookie_class[u[i]] & cookie_class[u[i + 1]] & cookie_class[u[i + 2]] &
+               cookie_class[u[i + 3]];
+        if (!acc)
+            return 0;
+    }
+    for (; i < n; i++)
+        acc &= cookie_class[u[i]];
+    return acc != 0;
+}
+
 /* Splits one trimmed piece into name and value (views into it), or returns 1 when malformed. */
 static int parse_piece(const char *p, size_t n, const char **name, size_t *name_len,
                        const char **value, size_t *value_len)
@@ -84,9 +102,8 @@ static int parse_piece(const char *p, size_t n, const char **name, size_t *name_
         nl--;
     if (nl == 0)
         return 1; /* an empty name: not a token */
-    for (size_t i = 0; i < nl; i++)
-        if (!(cookie_class[(unsigned char)p[i]] & C_TCHAR))
-            return 1; /* cookie-name = token (RFC 6265 §4.1.1) */
+    if (!all_of_class(p, nl, C_TCHAR))
+        return 1; /* cookie-name = token (RFC 6265 §4.1.1) */
     const char *v = eq + 1;
     size_t vl = n - (size_t)(v - p);
     while (vl && is_ows(*v)) {
@@ -98,9 +115,8 @@ static int parse_piece(const char *p, size_t n, const char **name, size_t *name_
         v++;
         vl -= 2;
     }
-    for (size_t i = 0; i < vl; i++)
-        if (!(cookie_class[(unsigned char)v[i]] & C_VALUE))
-            return 1;
+    if (!all_of_class(v, vl, C_VALUE))
+        return 1;
     *name = p;
     *name_len = nl;
     *value = v;
@@ -142,10 +158,15 @@ int cookie_parse(arena *a, const char *header, size_t len, cookie_jar *jar)
             malformed++;
             continue;
         }
-        char *n = arena_strndup(a, name, nl);
-        char *v = arena_strndup(a, value, vl);
-        if (!n || !v)
+        /* Name and value NUL-terminated, side by side in one allocation. */
+        char *n = arena_alloc(a, nl + vl + 2);
+        if (!n)
             return -1;
+        memcpy(n, name, nl);
+        n[nl] = '\0';
+        char *v = n + nl + 1;
+        memcpy(v, value, vl);
+        v[vl] = '\0';
         pairs[count++] = (cookie_pair){n, nl, v, vl};
     }
     jar->pairs = pairs;

@@ -117,6 +117,22 @@ def form_json_cookie_and_header_payloads_count():
 
 
 @test
+def the_id_cookie_is_scanned_unless_it_is_a_known_id():
+    """A known client id (32 hex digits) cannot carry an attack and is not scanned; anything
+    else in the id cookie is, like any cookie."""
+    with server() as srv:
+        c = Client(srv)
+        for _ in range(3):
+            browse(c, "/api/x")
+        assert "sid" in c.cookies, c.cookies
+        assert "state=normal" in state(c), "a browser sending its id back"
+        other = Client(srv)
+        browse(other, "/api/x")
+        browse(other, "/api/x", cookie="sid=1' UNION SELECT password FROM users--")
+        assert "state=attacker" in state(other), state(other)
+
+
+@test
 def traversal_in_the_path_is_seen_decoded():
     with server() as srv:
         c = Client(srv)

@@ -1018,6 +1018,26 @@ Test(client, ids_format_as_lowercase_hex_for_every_byte_value)
     }
 }
 
+/* The thread remembers the id it formatted last, and parsing those digits again answers from
+ * it: a digit away from them is still decoded, or refused, on its own. */
+Test(client, parsing_right_after_formatting_agrees_with_decoding)
+{
+    uint8_t sid[HP_SID_LEN], back[HP_SID_LEN];
+    char hex[HP_SID_HEX + 1];
+    for (int i = 0; i < HP_SID_LEN; i++)
+        sid[i] = (uint8_t)(0x3c * i + 7);
+    hp_client_sid_format(sid, hex);
+    cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), 0);
+    cr_assert_arr_eq(back, sid, HP_SID_LEN);
+    hex[31] = hex[31] == '0' ? '1' : '0';
+    cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), 0);
+    cr_assert_arr_neq(back, sid, HP_SID_LEN);
+    cr_assert_arr_eq(back, sid, HP_SID_LEN - 1);
+    hex[31] = 'g';
+    cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX, back), -1);
+    cr_assert_eq(hp_client_sid_parse(hex, HP_SID_HEX - 1, back), -1, "too short");
+}
+
 Test(client, an_id_with_any_byte_but_a_lowercase_hex_digit_anywhere_is_refused)
 {
     const char *good = "0123456789abcdef0123456789abcdef";
