@@ -793,6 +793,9 @@ static pthread_key_t clean_key;
 static pthread_once_t clean_once = PTHREAD_ONCE_INIT;
 static int clean_key_ok;
 static _Thread_local clean_entry *clean_cache; /* also in clean_key, which frees it */
+/* Per kind, the entry the thread found last: a browser sends the same User-Agent request after
+ * request, and one comparison then answers without hashing it. */
+static _Thread_local clean_entry *clean_last[SIG_KIND__MAX];
 
 static void clean_key_make(void)
 {
@@ -841,6 +844,12 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_
             return NULL;
         }
     }
+    clean_entry **last = &clean_last[(kind & 0xff) % SIG_KIND__MAX];
+    if (*last && clean_hit(*last, gen, kind, v, len)) {
+        (*last)->used = ++clean_clock;
+        *hit = 1;
+        return *last;
+    }
     uint64_t h = clean_hash(kind, v, len);
     clean_entry *set = &clean_cache[h % CLEAN_SETS * CLEAN_WAYS], *victim = set;
     for (int w = 0; w < CLEAN_WAYS; w++) {
@@ -848,6 +857,7 @@ static clean_entry *clean_slot(uint32_t kind, const char *v, size_t len, uint64_
         if (clean_hit(e, gen, kind, v, len)) {
             e->used = ++clean_clock;
             *hit = 1;
+            *last = e;
             return e;
         }
         if (e->used < victim->used)
@@ -861,6 +871,15 @@ static int cacheable(enum sig_kind kind, size_t len)
 {
     return (kind == SIG_AGENT || kind == SIG_HEADER || kind == SIG_COOKIE || kind == SIG_PATH) &&
            len <= CLEAN_LEN;
+}
+
+/* Whether v is the value of its kind the thread last found clean, under the same rules, with no
+ * class already hit: what sig_scan_value() would answer, by one comparison. */
+static int seen_clean(const sig_scan *s, enum sig_kind kind, int plus, const char *v, size_t len)
+{
+    const clean_entry *e = clean_last[kind];
+    return e && cacheable(kind, len) && !(s->classes & s->rules->kinds[kind].classes) &&
+           clean_hit(e, s->rules->gen, (uint32_t)kind | (plus ? 1u << 8 : 0), v, len);
 }
 
 /* PCRE2's JIT reads whole aligned blocks around its subject (within the page, harmless): every
@@ -1054,8 +1073,9 @@ typedef struct sig_state {
     sig_rules *rules;
     double weight;
     /* Bit n of names[c]: a scanned header (below) is n bytes long and starts with the letter
-     * c ('a' + c, either case; 26: anything else). Most header names are ruled out by it. */
-    uint64_t names[27];
+     * c ('a' + c, either case; 26: anything else); of ends[c], ends with it. Most header names
+     * are ruled out by the two (Accept-Encoding, against Accept-Language, by the second). */
+    uint64_t names[27], ends[27];
 } sig_state;
 
 static unsigned letter(char c)
@@ -1102,8 +1122,11 @@ static int sig_init(hp_engine *hp, const config *cfg, void **state, char *err, s
         return -1;
     }
     st->weight = (double)config_get_int(cfg, "signature", "weight");
-    for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
+    for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++) {
         st->names[letter(scanned_headers[j].name[0])] |= 1ull << scanned_headers[j].len;
+        st->ends[letter(scanned_headers[j].name[scanned_headers[j].len - 1])] |=
+            1ull << scanned_headers[j].len;
+    }
     *state = st;
     return 0;
 }
@@ -1129,10 +1152,11 @@ static void value(walk *w, enum sig_kind kind, int plus, const char *name, const
     sig_scan *s = &w->scan;
     if (s->values >= REQUEST_VALUES || s->bytes >= REQUEST_BYTES)
         return;
-    /* Shorter than any rule of its kind can match (a path of "/"): what sig_scan_value() would
-     * conclude, without the call. */
+    /* Shorter than any rule of its kind can match (a path of "/"), or the clean value the
+     * thread saw last (a browser's User-Agent): what sig_scan_value() would conclude, without
+     * the call. */
     const sig_kind_set *ks = &s->rules->kinds[kind];
-    if (len && len < ks->minlen) {
+    if ((len && len < ks->minlen) || seen_clean(s, kind, plus, v, len)) {
         if ((s->classes & ks->classes) != ks->classes)
             s->values++;
         return;
@@ -1204,13 +1228,16 @@ static void sig_before(void *state, hp_request *r)
             value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
             continue;
         }
-        if (h->name.len >= 64 || !(st->names[letter(first)] >> h->name.len & 1))
+        if (h->name.len >= 64 || !(st->names[letter(first)] >> h->name.len & 1) ||
+            !(st->ends[letter(h->name.base[h->name.len - 1])] >> h->name.len & 1))
             continue;
         for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
             if (h->name.len == scanned_headers[j].len &&
                 first == (scanned_headers[j].name[0] | 0x20) &&
-                http_slice_ieq(h->name, scanned_headers[j].name))
+                http_slice_ieq(h->name, scanned_headers[j].name)) {
                 value(&w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
+                break;
+            }
     }
     const cookie_jar *jar = req_cookies(req);
     for (size_t i = 0; i < jar->count; i++)

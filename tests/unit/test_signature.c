@@ -427,6 +427,23 @@ Test(match, clean_values_sent_again_are_not_scanned_again)
     cr_assert_gt(scanned_bytes(SIG_ARG, "red shoes"), 0, "arguments are not cached");
 }
 
+/* The thread answers the value of a kind it found clean last by one comparison: a different
+ * value of the same length is still scanned, and an attack in it still found. */
+Test(match, the_last_clean_value_answers_only_for_itself)
+{
+    const char *benign = "Mozilla/5.0 (X11) A", *tool = "sqlmap/1.4.7#stable";
+    cr_assert_eq(strlen(benign), strlen(tool));
+    scanned_bytes(SIG_AGENT, benign);
+    cr_assert_eq(scanned_bytes(SIG_AGENT, benign), 0, "from the cache");
+    arena a;
+    arena_init(&a, 4096);
+    sig_scan s;
+    sig_scan_init(&s, builtin, &a);
+    cr_assert_neq(sig_scan_value(&s, SIG_AGENT, 0, tool, strlen(tool)), 0, "a scanner's agent");
+    arena_free(&a);
+    cr_assert_eq(scanned_bytes(SIG_AGENT, benign), 0);
+}
+
 /* Among 65 values two share a set of the 64: with one way they would evict each other on every
  * request (a browser's path and cookie, say), costing a full scan each time. */
 Test(match, any_two_values_sent_in_turn_stay_cached)
