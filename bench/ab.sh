@@ -58,11 +58,27 @@ cpu_ns() { # nanoseconds on a CPU of PID's process tree, every thread (schedstat
         awk '{t += $1} END {printf "%.0f\n", t}'
 }
 
-rate() { # rate PID PORT PATH -> "requests/s server-CPU-ns-per-request"
-    local before after out
+# BENCH_AB_HEADERS: request header lines (one per line) wrk sends to both servers, a browser's,
+# say. BENCH_AB_COOKIE=NAME: each server's NAME cookie, set on a first visit, is sent back on
+# every request, as a browser does (a server that sets none gets a value of the same length).
+headers=()
+while IFS= read -r line; do
+    [ -n "$line" ] && headers+=(-H "$line")
+done <<<"${BENCH_AB_HEADERS:-}"
+cookie_of() { # cookie_of PORT PATH -> the -H option carrying the server's cookie, or nothing
+    [ -n "${BENCH_AB_COOKIE:-}" ] || return 0
+    local c
+    c=$(curl -s -D - -o /dev/null "http://127.0.0.1:$1$2" |
+        sed -n "s/^[Ss]et-[Cc]ookie: \(${BENCH_AB_COOKIE}=[^;]*\).*/\1/p" | tr -d '\r' | head -1)
+    echo "Cookie: ${c:-$BENCH_AB_COOKIE=00000000000000000000000000000000}"
+}
+
+rate() { # rate PID PORT PATH [COOKIE-HEADER] -> "requests/s server-CPU-ns-per-request"
+    local before after out cookie=()
+    [ -n "${4:-}" ] && cookie=(-H "$4")
     before=$(cpu_ns "$1")
     out=$(taskset -c "${BENCH_AB_WRK_CPUS:-1}" wrk -t1 -c"$conns" -d"$seconds" ${BENCH_AB_WRK_ARGS:-} \
-        "http://127.0.0.1:$2$3")
+        "${headers[@]}" "${cookie[@]}" "http://127.0.0.1:$2$3")
     after=$(cpu_ns "$1")
     echo "$out" | awk -v t=$((after - before)) '
         / requests in / {n = $1}
@@ -77,13 +93,15 @@ pids+=("$(start "$cmd_a" "$port_a")") && pid_a=${pids[-1]}
 pids+=("$(start "$cmd_b" "$port_b")") && pid_b=${pids[-1]}
 wait_ready "$port_a" "$path_a"
 wait_ready "$port_b" "$path_b"
+cookie_a=$(cookie_of "$port_a" "$path_a")
+cookie_b=$(cookie_of "$port_b" "$path_b")
 ra=() rb=() ca=() cb=()
 measure() { # measure a|b
     local r
     if [ "$1" = a ]; then
-        r=$(rate "$pid_a" "$port_a" "$path_a"); ra+=("${r% *}"); ca+=("${r#* }")
+        r=$(rate "$pid_a" "$port_a" "$path_a" "$cookie_a"); ra+=("${r% *}"); ca+=("${r#* }")
     else
-        r=$(rate "$pid_b" "$port_b" "$path_b"); rb+=("${r% *}"); cb+=("${r#* }")
+        r=$(rate "$pid_b" "$port_b" "$path_b" "$cookie_b"); rb+=("${r% *}"); cb+=("${r#* }")
     fi
 }
 for i in $(seq "$rounds"); do

@@ -1205,6 +1205,66 @@ static void json_strings(walk *w, json_t *j, const char *name, int depth)
     }
 }
 
+/* The fields the detector reads from the head: the User-Agent, the scanned headers and every
+ * cookie but a known client id. */
+static void scan_fields(walk *w, const http_request *hr, mitsu_req *req)
+{
+    const sig_state *st = w->st;
+    for (size_t i = 0; i < hr->nheaders; i++) {
+        const http_header *h = &hr->headers[i];
+        if (!h->name.len)
+            continue;
+        /* Length and first letter tell most names apart before a whole comparison. */
+        char first = (char)(h->name.base[0] | 0x20);
+        if (h->name.len == 10 && first == 'u' && http_slice_ieq(h->name, "User-Agent")) {
+            value(w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
+            continue;
+        }
+        if (h->name.len >= 64 || !(st->names[letter(first)] >> h->name.len & 1) ||
+            !(st->ends[letter(h->name.base[h->name.len - 1])] >> h->name.len & 1))
+            continue;
+        for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
+            if (h->name.len == scanned_headers[j].len &&
+                first == (scanned_headers[j].name[0] | 0x20) &&
+                http_slice_ieq(h->name, scanned_headers[j].name)) {
+                value(w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
+                break;
+            }
+    }
+    const cookie_jar *jar = req_cookies(req);
+    for (size_t i = 0; i < jar->count; i++)
+        if (jar->pairs[i].value != w->r->id_cookie)
+            value(w, SIG_COOKIE, 0, jar->pairs[i].name, jar->pairs[i].value,
+                  jar->pairs[i].value_len);
+}
+
+/* A browser sends the same header fields (its User-Agent, languages, cookies) request after
+ * request. Each thread remembers the last block of fields it found clean: the same bytes, under
+ * the same rules and with the id cookie known alike, are clean again without a look. */
+enum { BLOCK_MAX = 2048 };
+typedef struct block_memo {
+    uint64_t gen;
+    size_t len; /* 0: nothing remembered */
+    int id_known;
+    size_t values, bytes; /* what scanning the block added to the scan's counts */
+    char text[BLOCK_MAX];
+} block_memo;
+static _Thread_local block_memo bmemo;
+
+/* The header fields as sent, from the first name to the end of the last value: the parser
+ * leaves them in order in one buffer. 0 when there are none. */
+static size_t header_block(const http_request *hr, const char **base)
+{
+    if (!hr->nheaders || !hr->headers[0].name.base)
+        return 0;
+    const http_header *last = &hr->headers[hr->nheaders - 1];
+    const char *b = hr->headers[0].name.base, *e = last->value.base + last->value.len;
+    if (!last->value.base || e <= b)
+        return 0;
+    *base = b;
+    return (size_t)(e - b);
+}
+
 static void sig_before(void *state, hp_request *r)
 {
     const sig_state *st = state;
@@ -1218,32 +1278,32 @@ static void sig_before(void *state, hp_request *r)
     if (sig_scan_init(&w.scan, st->rules, r->arena) < 0)
         return;
     value(&w, SIG_PATH, 0, "", req->path.base ? req->path.base : "", req->path.len);
-    for (size_t i = 0; i < hr->nheaders; i++) {
-        const http_header *h = &hr->headers[i];
-        if (!h->name.len)
-            continue;
-        /* Length and first letter tell most names apart before a whole comparison. */
-        char first = (char)(h->name.base[0] | 0x20);
-        if (h->name.len == 10 && first == 'u' && http_slice_ieq(h->name, "User-Agent")) {
-            value(&w, SIG_AGENT, 0, "User-Agent", h->value.base, h->value.len);
-            continue;
+    const char *block = NULL;
+    size_t blen = header_block(hr, &block);
+    int id_known = r->id_cookie != NULL;
+    block_memo *m = &bmemo;
+    if (blen && blen == m->len && m->gen == st->rules->gen && m->id_known == id_known &&
+        memcmp(block, m->text, blen) == 0) {
+        w.scan.values += m->values;
+        w.scan.bytes += m->bytes;
+    } else {
+        size_t hits = r->nhits, values = w.scan.values, bytes = w.scan.bytes;
+        size_t errors = w.scan.errors;
+        /* Remembered only from a scan that started with no class hit (a hit class is not
+         * looked for again) and found nothing, not even a match stopped by a limit. */
+        int fresh = w.scan.classes == 0;
+        scan_fields(&w, hr, req);
+        m->len = 0;
+        if (fresh && blen && blen <= BLOCK_MAX && r->nhits == hits && w.scan.classes == 0 &&
+            w.scan.errors == errors) {
+            memcpy(m->text, block, blen);
+            m->len = blen;
+            m->gen = st->rules->gen;
+            m->id_known = id_known;
+            m->values = w.scan.values - values;
+            m->bytes = w.scan.bytes - bytes;
         }
-        if (h->name.len >= 64 || !(st->names[letter(first)] >> h->name.len & 1) ||
-            !(st->ends[letter(h->name.base[h->name.len - 1])] >> h->name.len & 1))
-            continue;
-        for (size_t j = 0; j < sizeof scanned_headers / sizeof scanned_headers[0]; j++)
-            if (h->name.len == scanned_headers[j].len &&
-                first == (scanned_headers[j].name[0] | 0x20) &&
-                http_slice_ieq(h->name, scanned_headers[j].name)) {
-                value(&w, SIG_HEADER, 0, scanned_headers[j].name, h->value.base, h->value.len);
-                break;
-            }
     }
-    const cookie_jar *jar = req_cookies(req);
-    for (size_t i = 0; i < jar->count; i++)
-        if (jar->pairs[i].value != r->id_cookie)
-            value(&w, SIG_COOKIE, 0, jar->pairs[i].name, jar->pairs[i].value,
-                  jar->pairs[i].value_len);
     if (hr->query.len) {
         mitsu_query(req, ""); /* parses the query string once, for the handler too */
         fields(&w, &req->query, 1);

@@ -2,6 +2,7 @@
  * before they are built (see cookie.h for the rules). */
 #include "web/cookie.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -124,10 +125,8 @@ static int parse_piece(const char *p, size_t n, const char **name, size_t *name_
     return 0;
 }
 
-int cookie_parse(arena *a, const char *header, size_t len, cookie_jar *jar)
+static int parse_fresh(arena *a, const char *header, size_t len, cookie_jar *jar)
 {
-    if (len == 0)
-        return 0;
     /* Each pair but the last ends at a ';', so this bounds the pairs added. */
     size_t most = 1;
     for (const char *p = header, *end = header + len; (p = memchr(p, ';', (size_t)(end - p)));
@@ -395,4 +394,77 @@ int cookie_format_delete(arena *a, const char **out, const char *name, const coo
     if (check(name, "", &at) < 0)
         return -1;
     return build(a, out, name, "", &at, 1);
+}
+
+/* A browser sends the same Cookie header request after request: each thread remembers the last
+ * one it parsed into an empty jar (when small), and an identical header is answered by copying
+ * that result into the request's arena instead of parsing it again. */
+enum { MEMO_HEADER = 512, MEMO_PAIRS = 16 };
+typedef struct parse_memo {
+    size_t len; /* of header; 0: nothing remembered */
+    char header[MEMO_HEADER];
+    size_t count, malformed, blob_len;
+    char blob[MEMO_HEADER + 2 * MEMO_PAIRS]; /* each name and value, NUL-terminated */
+    struct {
+        uint16_t name, name_len, value, value_len; /* offsets into blob */
+    } pairs[MEMO_PAIRS];
+} parse_memo;
+static _Thread_local parse_memo memo;
+
+static void memo_keep(const char *header, size_t len, const cookie_jar *jar)
+{
+    parse_memo *m = &memo;
+    m->len = 0;
+    if (len > MEMO_HEADER || jar->count > MEMO_PAIRS)
+        return;
+    size_t at = 0;
+    for (size_t i = 0; i < jar->count; i++) {
+        const cookie_pair *p = &jar->pairs[i];
+        m->pairs[i].name = (uint16_t)at;
+        m->pairs[i].name_len = (uint16_t)p->name_len;
+        memcpy(m->blob + at, p->name, p->name_len + 1);
+        at += p->name_len + 1;
+        m->pairs[i].value = (uint16_t)at;
+        m->pairs[i].value_len = (uint16_t)p->value_len;
+        memcpy(m->blob + at, p->value, p->value_len + 1);
+        at += p->value_len + 1;
+    }
+    memcpy(m->header, header, len);
+    m->count = jar->count;
+    m->malformed = jar->malformed;
+    m->blob_len = at;
+    m->len = len;
+}
+
+static int memo_answer(arena *a, cookie_jar *jar)
+{
+    const parse_memo *m = &memo;
+    if (m->count) {
+        cookie_pair *pairs = arena_alloc(a, m->count * sizeof *pairs);
+        char *blob = arena_alloc(a, m->blob_len);
+        if (!pairs || !blob)
+            return -1;
+        memcpy(blob, m->blob, m->blob_len);
+        for (size_t i = 0; i < m->count; i++)
+            pairs[i] = (cookie_pair){blob + m->pairs[i].name, m->pairs[i].name_len,
+                                     blob + m->pairs[i].value, m->pairs[i].value_len};
+        jar->pairs = pairs;
+        jar->count = m->count;
+    }
+    jar->malformed += m->malformed;
+    return 0;
+}
+
+int cookie_parse(arena *a, const char *header, size_t len, cookie_jar *jar)
+{
+    if (len == 0)
+        return 0;
+    if (jar->count || jar->malformed) /* a second Cookie field: appended, as parsed */
+        return parse_fresh(a, header, len, jar);
+    if (len == memo.len && memcmp(header, memo.header, len) == 0)
+        return memo_answer(a, jar);
+    int rc = parse_fresh(a, header, len, jar);
+    if (rc == 0)
+        memo_keep(header, len, jar);
+    return rc;
 }

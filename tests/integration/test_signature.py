@@ -133,6 +133,25 @@ def the_id_cookie_is_scanned_unless_it_is_a_known_id():
 
 
 @test
+def a_browser_repeating_its_headers_is_caught_when_one_changes():
+    """Workers remember the last block of header fields they found clean: the same fields again
+    are not looked at, but any change (a cookie, the User-Agent) is."""
+    with server() as srv:
+        c = Client(srv)
+        for _ in range(6):
+            browse(c, "/api/x")
+        assert "state=normal" in state(c)
+        c.cookies["pref"] = "%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+        browse(c, "/api/x")
+        assert "state=attacker" in state(c), state(c)
+        d = Client(srv)
+        for _ in range(6):
+            browse(d, "/api/x")
+        browse(d, "/api/x", headers={"User-Agent": BROWSER[:-1] + "' OR 1=1--"})
+        assert "state=attacker" in state(d), state(d)
+
+
+@test
 def traversal_in_the_path_is_seen_decoded():
     with server() as srv:
         c = Client(srv)

@@ -483,3 +483,33 @@ Test(cookie, the_parsers_byte_table_agrees_with_the_rfc_classes)
 {
     cr_assert_eq(cookie_class_check(), -1, "first byte that differs: %d", cookie_class_check());
 }
+
+/* A thread remembers the last header it parsed: the same header again gives the same pairs (and
+ * malformed count) in memory of its own; a header a byte away is parsed for itself. */
+Test(cookie, parse_of_the_same_header_again_gives_the_same_pairs_in_fresh_memory)
+{
+    const char *h = "sid=0123456789abcdef0123456789abcdef; bad\"=x; theme=\"dark\"; e=";
+    cookie_jar first = parse(h), again = parse(h);
+    cr_assert_eq(again.count, 3);
+    cr_assert_eq(again.malformed, first.malformed);
+    cr_assert_eq(again.malformed, 1);
+    for (size_t i = 0; i < first.count; i++) {
+        expect_pair(&again, i, first.pairs[i].name, first.pairs[i].value);
+        cr_assert_eq(again.pairs[i].value_len, first.pairs[i].value_len);
+        cr_assert_neq(again.pairs[i].value, first.pairs[i].value, "a copy of its own");
+        cr_assert_eq(again.pairs[i].value[again.pairs[i].value_len], '\0');
+    }
+    cookie_jar other = parse("sid=0123456789abcdef0123456789abcdeX; bad\"=x; theme=\"dark\"; e=");
+    expect_pair(&other, 0, "sid", "0123456789abcdef0123456789abcdeX");
+    cookie_jar none = parse("junk; more junk");
+    cr_assert_eq(none.count, 0);
+    cr_assert_eq(parse("junk; more junk").malformed, 2, "the malformed count, remembered too");
+}
+
+Test(cookie, parse_of_a_second_header_appends_even_when_remembered)
+{
+    cookie_jar jar = parse("a=1");
+    cr_assert_eq(cookie_parse(&A, "a=1", 3, &jar), 0);
+    cr_assert_eq(jar.count, 2);
+    expect_pair(&jar, 1, "a", "1");
+}
