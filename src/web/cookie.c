@@ -178,14 +178,15 @@ const cookie_pair *cookie_next(const cookie_jar *jar, const char *name, const co
 {
     if (!jar || !jar->pairs)
         return NULL;
-    /* No strlen(name): a pair's first byte rules most names out, and its length bounds the
+    /* No strlen(name): a pair's first two bytes rule most names out, and its length bounds the
      * comparison, which stops at the end of a shorter name (strncmp: never read past it) and
      * must end just there. Several look-ups run on every request. */
     size_t i = prev ? (size_t)(prev - jar->pairs) + 1 : 0;
     for (; i < jar->count; i++) {
         const cookie_pair *p = &jar->pairs[i];
-        if (p->name[0] == name[0] && strncmp(p->name, name, p->name_len) == 0 &&
-            name[p->name_len] == '\0')
+        /* name[1] may be read once name[0] matched a pair's first (never NUL) byte */
+        if (p->name[0] == name[0] && p->name[1] == name[1] &&
+            strncmp(p->name, name, p->name_len) == 0 && name[p->name_len] == '\0')
             return p;
     }
     return NULL;
