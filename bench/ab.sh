@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/ab.sh: two mitsu servers measured against each other with wrk, interleaved rounds, median
-# requests/s and server CPU nanoseconds per request of each, and the ratio of requests/s B/A (the
-# median of the rounds' own ratios, with their range) against a goal. For comparisons inside mitsu (200 routes
-# against 1, honeypot on against off) where nginx is no reference.
+# requests/s and server CPU nanoseconds per request of each, and the ratio B/A (the median of the
+# rounds' own ratios, with their range; as wrk counted and at saturation) against a goal. For
+# comparisons inside mitsu (200 routes against 1, honeypot on against off) where nginx is no
+# reference.
 #
 #   bench/ab.sh TITLE GOAL 'ENV_A CMD_A' PATH_A 'ENV_B CMD_B' PATH_B
 # e.g. bench/ab.sh "router: 200 routes vs 1" 0.95 \
@@ -60,7 +61,7 @@ cpu_ns() { # nanoseconds on a CPU of PID's process tree, every thread (schedstat
 
 # BENCH_AB_HEADERS: request header lines (one per line) wrk sends to both servers, a browser's,
 # say. BENCH_AB_COOKIE=NAME: each server's NAME cookie, set on a first visit, is sent back on
-# every request, as a browser does (a server that sets none gets a value of the same length).
+# every request, as a browser does (a server that sets none gets 32 zeros, an id's length).
 headers=()
 while IFS= read -r line; do
     [ -n "$line" ] && headers+=(-H "$line")
@@ -125,7 +126,8 @@ ratio=$(printf '%s\n' "${ratios[@]}" | median)
 # and this one still tells the servers apart.
 capacity=$(printf '%s\n' "${capacities[@]}" | median)
 # Both must reach the goal: a PASS never rests on a measurement wrk may have capped.
-verdict=$(awk -v r="$ratio" -v c="$capacity" -v g="$goal" 'BEGIN {print (r >= g && c >= g) ? "PASS" : "MISS"}')
+verdict=$(awk -v r="$ratio" -v c="$capacity" -v g="$goal" \
+    'BEGIN {print (r >= g && c >= g) ? "PASS" : "MISS"}')
 # What B costs per request beyond A, in server CPU nanoseconds (the honeypot's cost, say): the
 # median of the rounds' differences.
 extra=$(printf '%s\n' "${extras[@]}" | median | awk '{printf "%+d", $1}')

@@ -1335,10 +1335,17 @@ static int ipv4_parse(const char *p, uint8_t out[4])
     return *p ? -1 : 0;
 }
 
+void hp_client_ip_v4(const void *addr4, uint8_t out[HP_IP_LEN])
+{
+    memcpy(out, v4mapped, 12);
+    memcpy(out + 12, addr4, 4);
+}
+
 int hp_client_ip_parse(const char *text, uint8_t out[HP_IP_LEN])
 {
-    if (ipv4_parse(text, out + 12) == 0) {
-        memcpy(out, v4mapped, 12);
+    uint8_t a[4];
+    if (ipv4_parse(text, a) == 0) {
+        hp_client_ip_v4(a, out);
         return 0;
     }
     return inet_pton(AF_INET6, text, out) == 1 ? 0 : -1;

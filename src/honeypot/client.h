@@ -251,6 +251,8 @@ int hp_client_sid_parse(const char *hex, size_t len, uint8_t out[HP_SID_LEN]);
 void hp_client_sid_format(const uint8_t sid[HP_SID_LEN], char out[HP_SID_HEX + 1]);
 /* An IPv4 or IPv6 address (as cidr_client_address() writes it) to the key form: 0 or -1. */
 int hp_client_ip_parse(const char *text, uint8_t out[HP_IP_LEN]);
+/* The key of an IPv4 address (4 bytes, network order): the IPv4-mapped IPv6 form. */
+void hp_client_ip_v4(const void *addr4, uint8_t out[HP_IP_LEN]);
 /* The key as text; a mapped IPv4 as IPv4. */
 void hp_client_ip_format(const uint8_t ip[HP_IP_LEN], char out[HP_IP_TEXT]);
 

@@ -873,15 +873,6 @@ static int cacheable(enum sig_kind kind, size_t len)
            len <= CLEAN_LEN;
 }
 
-/* Whether v is the value of its kind the thread last found clean, under the same rules, with no
- * class already hit: what sig_scan_value() would answer, by one comparison. */
-static int seen_clean(const sig_scan *s, enum sig_kind kind, int plus, const char *v, size_t len)
-{
-    const clean_entry *e = clean_last[kind];
-    return e && cacheable(kind, len) && !(s->classes & s->rules->kinds[kind].classes) &&
-           clean_hit(e, s->rules->gen, (uint32_t)kind | (plus ? 1u << 8 : 0), v, len);
-}
-
 /* PCRE2's JIT reads whole aligned blocks around its subject (within the page, harmless): every
  * subject is a copy that starts aligned and ends with zeroed bytes, so all it reads is
  * initialised memory (valgrind runs clean). */
@@ -1152,11 +1143,10 @@ static void value(walk *w, enum sig_kind kind, int plus, const char *name, const
     sig_scan *s = &w->scan;
     if (s->values >= REQUEST_VALUES || s->bytes >= REQUEST_BYTES)
         return;
-    /* Shorter than any rule of its kind can match (a path of "/"), or the clean value the
-     * thread saw last (a browser's User-Agent): what sig_scan_value() would conclude, without
-     * the call. */
+    /* Shorter than any rule of its kind can match (every request's path of "/"): what
+     * sig_scan_value() concludes first, without the call. */
     const sig_kind_set *ks = &s->rules->kinds[kind];
-    if ((len && len < ks->minlen) || seen_clean(s, kind, plus, v, len)) {
+    if (len && len < ks->minlen) {
         if ((s->classes & ks->classes) != ks->classes)
             s->values++;
         return;

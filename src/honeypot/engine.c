@@ -468,9 +468,7 @@ static void client_address(hp_request *r, mitsu_req *req)
 {
     const struct sockaddr_storage *ss = &req->ex->peer;
     if (!req->app->trusted.count && req->ex->peer_len && ss->ss_family == AF_INET) {
-        static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        memcpy(r->ip, v4mapped, sizeof v4mapped);
-        memcpy(r->ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        hp_client_ip_v4(&((const struct sockaddr_in *)ss)->sin_addr, r->ip);
         /* A worker serves one address many times in a row (keep-alive): its text is kept. */
         static _Thread_local uint8_t last_ip[4];
         static _Thread_local char last_text[16];

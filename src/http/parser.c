@@ -122,24 +122,11 @@ static int lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-static int mem_ieq(const unsigned char *a, size_t n, const char *lit, size_t litlen)
-{
-    if (n != litlen)
-        return 0;
-    /* Equal bytes pass at once; others only as the two cases of one ASCII letter. */
-    for (size_t i = 0; i < n; i++) {
-        unsigned x = a[i], y = (unsigned char)lit[i];
-        if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) - 'a' > 'z' - 'a'))
-            return 0;
-    }
-    return 1;
-}
-
 const http_header *http_find_header(const http_request *req, const char *name)
 {
     size_t n = strlen(name);
     for (size_t i = 0; i < req->nheaders; i++)
-        if (mem_ieq((const unsigned char *)req->headers[i].name.base, req->headers[i].name.len,
+        if (http_mem_ieq(req->headers[i].name.base, req->headers[i].name.len,
                     name, n))
             return &req->headers[i];
     return NULL;
@@ -314,8 +301,8 @@ static const http_error *target_form(const unsigned char *t, size_t n, enum http
     }
     if (n == 1 && t[0] == '*') /* §3.2.4 asterisk-form */
         return method == HTTP_OPTIONS ? NULL : &E_FORM_ASTERISK;
-    size_t scheme = n >= 7 && mem_ieq(t, 7, "http://", 7)    ? 7
-                    : n >= 8 && mem_ieq(t, 8, "https://", 8) ? 8
+    size_t scheme = n >= 7 && http_mem_ieq(t, 7, "http://", 7)    ? 7
+                    : n >= 8 && http_mem_ieq(t, 8, "https://", 8) ? 8
                                                              : 0;
     if (scheme == 0) /* §3.2.3: a bare host:port is authority-form, CONNECT only */
         return authority_ok(t, n, 1, 1) ? &E_FORM_AUTHORITY : &E_FORM;
@@ -429,7 +416,7 @@ static const http_error *field_transfer_encoding(const http_header *h, const htt
             return &E_TE_EMPTY;
         if (!is_token(b, e))
             return &E_TE_SYNTAX;
-        f->te_last_chunked = mem_ieq(b, (size_t)(e - b), "chunked", 7);
+        f->te_last_chunked = http_mem_ieq(b, (size_t)(e - b), "chunked", 7);
         if (f->te_last_chunked && f->te_chunked++)
             return &E_TE_CHUNKED_TWICE;
         f->te_other |= !f->te_last_chunked;
@@ -448,8 +435,8 @@ static const http_error *field_connection(const http_header *h, const http_limit
             continue;
         if (!is_token(b, e))
             return &E_CONNECTION_SYNTAX;
-        f->close |= mem_ieq(b, (size_t)(e - b), "close", 5);
-        f->keep_alive |= mem_ieq(b, (size_t)(e - b), "keep-alive", 10);
+        f->close |= http_mem_ieq(b, (size_t)(e - b), "close", 5);
+        f->keep_alive |= http_mem_ieq(b, (size_t)(e - b), "keep-alive", 10);
     }
     return NULL;
 }
@@ -463,7 +450,7 @@ static const http_error *field_expect(const http_header *h, const http_limits *l
     for (list_iter it = list_start(h->value); list_next(&it, &b, &e);) {
         if (b == e)
             continue;
-        if (mem_ieq(b, (size_t)(e - b), "100-continue", 12))
+        if (http_mem_ieq(b, (size_t)(e - b), "100-continue", 12))
             f->expect_continue = 1;
         else
             f->expect_other = 1;
@@ -489,7 +476,7 @@ static const http_error *field_semantics(const http_header *h, const http_limits
                                          framing *f, http_request *req)
 {
     for (size_t i = 0; i < sizeof known_fields / sizeof known_fields[0]; i++)
-        if (mem_ieq((const unsigned char *)h->name.base, h->name.len, known_fields[i].name,
+        if (http_mem_ieq(h->name.base, h->name.len, known_fields[i].name,
                     known_fields[i].len))
             return known_fields[i].check(h, limits, f, req);
     return NULL;

@@ -124,20 +124,26 @@ enum http_chunk_result http_chunked_next(http_chunked *d, const char *buf, size_
                                          size_t *consumed, const char **data, size_t *data_len,
                                          http_error *err);
 
-/* Case-insensitive ASCII comparison of a slice with a NUL-terminated string. */
-static inline int http_slice_ieq(http_slice s, const char *lit)
+/* Case-insensitive ASCII comparison of n bytes at a with lit (litlen bytes). Inline: the
+ * callers pass literals, whose length is known when compiling. Equal bytes pass at once; others
+ * only as the two cases of one ASCII letter. */
+static inline int http_mem_ieq(const void *a, size_t n, const char *lit, size_t litlen)
 {
-    /* Inline: lit is a literal, so its length is known when compiling. Equal bytes pass at once;
-     * others only as the two cases of one ASCII letter. */
-    size_t n = __builtin_strlen(lit);
-    if (s.len != n)
+    if (n != litlen)
         return 0;
+    const unsigned char *u = a;
     for (size_t i = 0; i < n; i++) {
-        unsigned x = (unsigned char)s.base[i], y = (unsigned char)lit[i];
+        unsigned x = u[i], y = (unsigned char)lit[i];
         if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) - 'a' > 'z' - 'a'))
             return 0;
     }
     return 1;
+}
+
+/* Case-insensitive ASCII comparison of a slice with a NUL-terminated string. */
+static inline int http_slice_ieq(http_slice s, const char *lit)
+{
+    return http_mem_ieq(s.base, s.len, lit, __builtin_strlen(lit));
 }
 
 /* The first header named `name` (case-insensitive), or NULL. */

@@ -446,10 +446,11 @@ static int memo_answer(arena *a, cookie_jar *jar)
 {
     const parse_memo *m = &memo;
     if (m->count) {
-        cookie_pair *pairs = arena_alloc(a, m->count * sizeof *pairs);
-        char *blob = arena_alloc(a, m->blob_len);
-        if (!pairs || !blob)
+        /* the pairs, then their text: one allocation */
+        cookie_pair *pairs = arena_alloc(a, m->count * sizeof *pairs + m->blob_len);
+        if (!pairs)
             return -1;
+        char *blob = (char *)(pairs + m->count);
         memcpy(blob, m->blob, m->blob_len);
         for (size_t i = 0; i < m->count; i++)
             pairs[i] = (cookie_pair){blob + m->pairs[i].name, m->pairs[i].name_len,

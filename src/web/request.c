@@ -177,8 +177,7 @@ const cookie_jar *req_cookies(mitsu_req *req)
         const http_request *hr = &req->ex->req;
         /* Several Cookie fields are joined as one list (RFC 6265 §5.4). */
         for (size_t i = 0; i < hr->nheaders; i++)
-            if (hr->headers[i].name.len == 6 && (hr->headers[i].name.base[0] | 0x20) == 'c' &&
-                http_slice_ieq(hr->headers[i].name, "Cookie"))
+            if (http_slice_ieq(hr->headers[i].name, "Cookie"))
                 cookie_parse(req->ex->arena, hr->headers[i].value.base, hr->headers[i].value.len,
                              &req->jar);
     }
